@@ -1,0 +1,19 @@
+package dev.crewchief.activities;
+
+import io.temporal.activity.ActivityInterface;
+import io.temporal.activity.ActivityMethod;
+
+/** The nginx proxy on a host. */
+@ActivityInterface(namePrefix = "Proxy.")
+public interface ProxyActivities {
+  /** Switch a domain's server block to an app, or detach it; then reload nginx. */
+  @ActivityMethod(name = "switchSite")
+  ActionResult switchSite(SiteRequest request);
+
+  /**
+   * Check that a URL answers as expected. Fails with the retryable type {@code ProbeFailed} until
+   * it does, so the stub's retry policy is the polling loop.
+   */
+  @ActivityMethod(name = "probe")
+  ActionResult probe(ProbeRequest request);
+}

@@ -1,0 +1,24 @@
+package dev.crewchief.activities;
+
+import io.temporal.activity.ActivityInterface;
+import io.temporal.activity.ActivityMethod;
+
+/** A host reached over SSH (sshj), with its host key verified. */
+@ActivityInterface(namePrefix = "RemoteHost.")
+public interface RemoteHostActivities {
+  /** Which paths exist. */
+  @ActivityMethod(name = "inspect")
+  PathFacts inspect(InspectRequest request);
+
+  /** Upload what changed of a local directory. */
+  @ActivityMethod(name = "syncDirectory")
+  SyncResult syncDirectory(SyncRequest request);
+
+  /** Run a command; a non-zero exit fails with type {@code RemoteCommandFailed}. */
+  @ActivityMethod(name = "runCommand")
+  ActionResult runCommand(CommandRequest request);
+
+  /** Archive then delete files. */
+  @ActivityMethod(name = "archiveAndDelete")
+  ActionResult archiveAndDelete(ArchiveRequest request);
+}

@@ -1,0 +1,143 @@
+package dev.crewchief.randopony;
+
+import dev.crewchief.activities.ActionResult;
+import dev.crewchief.activities.ArchiveRequest;
+import dev.crewchief.activities.CommandRequest;
+import dev.crewchief.activities.InspectRequest;
+import dev.crewchief.activities.PathFacts;
+import dev.crewchief.activities.ProbeRequest;
+import dev.crewchief.activities.ProxyActivities;
+import dev.crewchief.activities.RemoteHostActivities;
+import dev.crewchief.activities.SiteRequest;
+import dev.crewchief.activities.SyncRequest;
+import dev.crewchief.activities.SyncResult;
+import dev.crewchief.release.Release;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.workflow.Workflow;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The steps both RandoPony workflows share, each one activity call on the site's host. The
+ * retry policies sit here, with the steps they govern.
+ */
+final class RandoPonySteps {
+  /** Failures a retry cannot fix: wrong config, auth, a missing target, a failing command. */
+  static final String[] NON_RETRYABLE = {
+    "SshAuthFailed", "SshHostKeyMismatch", "SshConfigInvalid", "RemoteCommandFailed",
+    "InvalidInput", "NginxConfigRejected", "SourceMissing"
+  };
+
+  private final Release release;
+  private final RandoPonySite site;
+  final RandoPonyCommands commands;
+  private final RemoteHostActivities host;
+  private final ProxyActivities proxy;
+  private final ProxyActivities prober;
+
+  RandoPonySteps(Release release, RandoPonySite site) {
+    this.release = release;
+    this.site = site;
+    this.commands = new RandoPonyCommands(site);
+    // pip install and supervisor start can take minutes on a shared host; an unreachable host is
+    // retried with backoff for a few minutes before the release gives up.
+    RetryOptions hostRetry =
+        RetryOptions.newBuilder()
+            .setInitialInterval(Duration.ofSeconds(2))
+            .setBackoffCoefficient(2)
+            .setMaximumInterval(Duration.ofMinutes(1))
+            .setMaximumAttempts(6)
+            .setDoNotRetry(NON_RETRYABLE)
+            .build();
+    this.host =
+        Workflow.newActivityStub(
+            RemoteHostActivities.class,
+            ActivityOptions.newBuilder()
+                .setStartToCloseTimeout(Duration.ofMinutes(10))
+                .setRetryOptions(hostRetry)
+                .build());
+    this.proxy =
+        Workflow.newActivityStub(
+            ProxyActivities.class,
+            ActivityOptions.newBuilder()
+                .setStartToCloseTimeout(Duration.ofMinutes(2))
+                .setRetryOptions(hostRetry)
+                .build());
+    // A probe is polled: retried every 2 seconds (coefficient 1) for up to two minutes while the
+    // app comes up, rather than looping in workflow code.
+    this.prober =
+        Workflow.newActivityStub(
+            ProxyActivities.class,
+            ActivityOptions.newBuilder()
+                .setStartToCloseTimeout(Duration.ofSeconds(30))
+                .setScheduleToCloseTimeout(Duration.ofMinutes(2))
+                .setRetryOptions(
+                    RetryOptions.newBuilder()
+                        .setInitialInterval(Duration.ofSeconds(2))
+                        .setBackoffCoefficient(1)
+                        .setMaximumAttempts(60)
+                        .setDoNotRetry(NON_RETRYABLE)
+                        .build())
+                .build());
+  }
+
+  ActionResult run(String step, String command) {
+    return release.step(
+        step,
+        () -> host.runCommand(new CommandRequest(step, site.host(), command, release.dryRun())));
+  }
+
+  PathFacts inspect(String step, List<String> paths) {
+    return release.step(
+        step, () -> host.inspect(new InspectRequest(step, site.host(), paths, release.dryRun())));
+  }
+
+  SyncResult sync(String step, String releaseId) {
+    return release.step(
+        step,
+        () ->
+            host.syncDirectory(
+                new SyncRequest(
+                    step,
+                    site.host(),
+                    site.sourceDir(),
+                    site.codeDir(releaseId),
+                    List.of(".git", "__pycache__", "*.pyc", "*.egg-info", "build", "dist"),
+                    release.dryRun())));
+  }
+
+  ActionResult archive(String step, String baseDir, List<String> paths, String archivePath) {
+    return release.step(
+        step,
+        () ->
+            host.archiveAndDelete(
+                new ArchiveRequest(
+                    step, site.host(), baseDir, paths, archivePath, release.dryRun())));
+  }
+
+  /** Points a domain at a release's app (or detaches it when {@code releaseId} is null). */
+  ActionResult site(String step, String domain, String releaseId) {
+    Integer port = releaseId == null ? null : site.port(releaseId);
+    return release.step(
+        step,
+        () ->
+            proxy.switchSite(
+                new SiteRequest(step, site.host(), site.nginx(), domain, port, release.dryRun())));
+  }
+
+  /** Waits until the URL answers with the app dir name of the release. */
+  ActionResult probe(String step, String url, String hostHeader, String releaseId) {
+    return release.step(
+        step,
+        () ->
+            prober.probe(
+                new ProbeRequest(
+                    step,
+                    site.host(),
+                    url,
+                    hostHeader,
+                    site.appName() + releaseId,
+                    release.dryRun())));
+  }
+}

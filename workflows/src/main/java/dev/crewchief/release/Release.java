@@ -1,0 +1,512 @@
+package dev.crewchief.release;
+
+import dev.crewchief.activities.ActionResult;
+import dev.crewchief.activities.Notification;
+import dev.crewchief.activities.NotifyActivities;
+import dev.crewchief.activities.SyncResult;
+import dev.crewchief.config.GateConfig;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.common.SearchAttributeKey;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.failure.TemporalFailure;
+import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.Saga;
+import io.temporal.workflow.Workflow;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+
+/**
+ * The shared machinery of a release, used from inside a workflow: steps with progress, gates,
+ * compensations and the final outcome. One instance per workflow execution.
+ *
+ * <p>Everything here runs on the workflow thread and uses only {@code Workflow.*} for time and
+ * waiting, so it is deterministic.
+ */
+public final class Release {
+  static final GateConfig DEFAULT_GATE =
+      new GateConfig(List.of(), Duration.ofHours(24), Duration.ofHours(4), GateConfig.OnTimeout.FAIL);
+
+  private final Logger log = Workflow.getLogger(Release.class);
+  private final ReleaseContext ctx;
+  private final NotifyActivities notify;
+  private final Saga saga = new Saga(new Saga.Options.Builder().setContinueWithError(true).build());
+  private final List<StepState> steps = new ArrayList<>();
+  private final Map<String, Gate> gates = new LinkedHashMap<>();
+  private final List<String> notes = new ArrayList<>();
+  private ReleaseStatus status = ReleaseStatus.RUNNING;
+  private String currentStep = "starting";
+
+  public Release(ReleaseContext ctx) {
+    this.ctx = ctx;
+    // Notifications must never fail a release: a few quick attempts, then the release goes on.
+    this.notify =
+        Workflow.newActivityStub(
+            NotifyActivities.class,
+            ActivityOptions.newBuilder()
+                .setStartToCloseTimeout(Duration.ofSeconds(30))
+                .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(3).build())
+                .build());
+  }
+
+  public ReleaseContext context() {
+    return ctx;
+  }
+
+  public boolean dryRun() {
+    return ctx.dryRun();
+  }
+
+  /** Declares a gate up front so that decisions for it can be told apart from unknown names. */
+  public void declareGate(String name, String description, List<String> defaultRoles) {
+    GateConfig configured = ctx.gates() == null ? null : ctx.gates().get(name);
+    GateConfig policy = configured == null ? DEFAULT_GATE : configured;
+    List<String> roles =
+        policy.roles() == null || policy.roles().isEmpty() ? defaultRoles : policy.roles();
+    Duration timeout = policy.timeout() == null ? DEFAULT_GATE.timeout() : policy.timeout();
+    Duration remind =
+        policy.remindEvery() == null ? DEFAULT_GATE.remindEvery() : policy.remindEvery();
+    GateConfig.OnTimeout onTimeout =
+        policy.onTimeout() == null ? DEFAULT_GATE.onTimeout() : policy.onTimeout();
+    gates.put(
+        name, new Gate(name, description, new GateConfig(roles, timeout, remind, onTimeout)));
+  }
+
+  /** Runs one step, recording its start, end and outcome. */
+  public <T> T step(String name, Supplier<T> body) {
+    int index = steps.size();
+    Instant start = now();
+    steps.add(new StepState(name, StepStatus.RUNNING, start, null, null));
+    setCurrentStep(name);
+    try {
+      T result = body.get();
+      StepStatus done = ctx.dryRun() ? StepStatus.REHEARSED : StepStatus.DONE;
+      steps.set(index, new StepState(name, done, start, now(), detailOf(result)));
+      return result;
+    } catch (RuntimeException e) {
+      steps.set(index, new StepState(name, StepStatus.FAILED, start, now(), describe(e)));
+      throw e;
+    }
+  }
+
+  /** Records a step the plan leaves out, with the reason, so the report shows the branch taken. */
+  public void skip(String name, String why) {
+    Instant at = now();
+    steps.add(new StepState(name, StepStatus.SKIPPED, at, at, why));
+  }
+
+  /** Adds a line to the release's notes (shown by status and the report). */
+  public void note(String text) {
+    notes.add(text);
+  }
+
+  /**
+   * Registers how to undo the step about to run. Registered before the step, so a step that fails
+   * half-way is undone too; undo actions must therefore be safe when the step did nothing.
+   */
+  public void onRollback(String name, Runnable undo) {
+    saga.addCompensation(
+        () -> {
+          int index = steps.size();
+          Instant start = now();
+          String stepName = "undo: " + name;
+          steps.add(new StepState(stepName, StepStatus.RUNNING, start, null, null));
+          setCurrentStep(stepName);
+          try {
+            undo.run();
+            steps.set(
+                index, new StepState(stepName, StepStatus.COMPENSATED, start, now(), null));
+          } catch (RuntimeException e) {
+            steps.set(index, new StepState(stepName, StepStatus.FAILED, start, now(), describe(e)));
+            throw e;
+          }
+        });
+  }
+
+  /**
+   * Waits at a gate until an allowed person decides, reminding while it waits. Returns the
+   * decision when approved (or on timeout with outcome PROCEED); throws {@link GateStopped} when
+   * rejected or timed out otherwise.
+   */
+  public GateDecision gate(String name) {
+    Gate g = gates.get(name);
+    if (g == null) {
+      throw new IllegalStateException("gate '" + name + "' was not declared");
+    }
+    g.status = GateStatus.WAITING;
+    g.openedAt = now();
+    status = ReleaseStatus.WAITING_FOR_GATE;
+    setCurrentStep("gate: " + name);
+    int stepIndex = steps.size();
+    steps.add(new StepState("gate: " + name, StepStatus.RUNNING, g.openedAt, null, null));
+    tell(
+        Notification.Kind.GATE_OPEN,
+        allowedPeople(g),
+        "Waiting for " + String.join("/", g.policy.roles()) + ": gate " + name,
+        g.description,
+        g);
+    Instant deadline = g.openedAt.plus(g.policy.timeout());
+    while (g.decision == null) {
+      Duration left = Duration.between(now(), deadline);
+      if (left.isNegative() || left.isZero()) {
+        break;
+      }
+      Duration wait = left.compareTo(g.policy.remindEvery()) < 0 ? left : g.policy.remindEvery();
+      boolean decided = Workflow.await(wait, () -> g.decision != null);
+      if (!decided && now().isBefore(deadline)) {
+        tell(
+            Notification.Kind.GATE_REMINDER,
+            allowedPeople(g),
+            "Still waiting: gate " + name,
+            g.description,
+            g);
+      }
+    }
+    status = ReleaseStatus.RUNNING;
+    if (g.decision == null) {
+      g.status = GateStatus.TIMED_OUT;
+      g.decidedAt = now();
+      String outcome =
+          "no decision within " + g.policy.timeout() + "; on timeout: " + g.policy.onTimeout();
+      tell(Notification.Kind.GATE_DECIDED, allowedPeople(g), "Gate " + name + " timed out", outcome, g);
+      boolean proceed = g.policy.onTimeout() == GateConfig.OnTimeout.PROCEED;
+      steps.set(
+          stepIndex,
+          new StepState(
+              "gate: " + name,
+              proceed ? StepStatus.DONE : StepStatus.FAILED,
+              g.openedAt,
+              now(),
+              outcome));
+      if (proceed) {
+        return new GateDecision(name, GateDecision.Decision.APPROVE, "(timeout)", outcome);
+      }
+      throw new GateStopped(
+          "GateTimedOut",
+          "gate '" + name + "' timed out: " + outcome,
+          g.policy.onTimeout() == GateConfig.OnTimeout.ROLLBACK);
+    }
+    GateDecision d = g.decision;
+    boolean approved = d.decision() == GateDecision.Decision.APPROVE;
+    String detail =
+        (approved ? "approved" : "rejected")
+            + " by "
+            + d.approver()
+            + " via "
+            + g.via
+            + (d.comment() == null || d.comment().isBlank() ? "" : ": " + d.comment());
+    steps.set(
+        stepIndex,
+        new StepState(
+            "gate: " + name,
+            approved ? StepStatus.DONE : StepStatus.FAILED,
+            g.openedAt,
+            g.decidedAt,
+            detail));
+    tell(Notification.Kind.GATE_DECIDED, allowedPeople(g), "Gate " + name + " " + detail, detail, g);
+    if (!approved) {
+      throw new GateStopped("GateRejected", "gate '" + name + "' " + detail, true);
+    }
+    return d;
+  }
+
+  /**
+   * Runs the body of a release: on success marks it succeeded; on failure or cancellation runs the
+   * registered compensations (in a detached scope, so a cancelled release still rolls back) and
+   * fails the workflow with a message that names the step and the cause.
+   */
+  public <T> T run(Supplier<T> body) {
+    upsert(SearchAttributes.STATUS, status.name());
+    try {
+      T result = body.get();
+      status = ReleaseStatus.SUCCEEDED;
+      setCurrentStep("done");
+      tell(Notification.Kind.RELEASE_SUCCEEDED, everyone(), ctx.releaseId() + " succeeded", "", null);
+      return result;
+    } catch (CanceledFailure e) {
+      rollback();
+      status = ReleaseStatus.CANCELLED;
+      setCurrentStep("cancelled");
+      throw e;
+    } catch (GateStopped e) {
+      if (e.rollback) {
+        rollback();
+        status = ReleaseStatus.ROLLED_BACK;
+      } else {
+        status = ReleaseStatus.FAILED;
+        note("no rollback: the gate's timeout outcome is FAIL, everything is left as it was");
+      }
+      return fail(e.type, e.getMessage(), e);
+    } catch (TemporalFailure | IllegalArgumentException e) {
+      if (CancellationScope.current().isCancelRequested()) {
+        // An activity interrupted by the cancellation: roll back as for any cancellation.
+        String interrupted = currentStep;
+        rollback();
+        status = ReleaseStatus.CANCELLED;
+        setCurrentStep("cancelled");
+        throw new CanceledFailure("release cancelled during step '" + interrupted + "'");
+      }
+      String failedStep = currentStep;
+      rollback();
+      status = ReleaseStatus.ROLLED_BACK;
+      return fail(typeOf(e), "step '" + failedStep + "' failed: " + describe(e), e);
+    }
+  }
+
+  private <T> T fail(String type, String message, Throwable cause) {
+    setCurrentStep("failed");
+    tell(Notification.Kind.RELEASE_FAILED, everyone(), ctx.releaseId() + " failed", message, null);
+    throw ApplicationFailure.newNonRetryableFailureWithCause(message, type, cause);
+  }
+
+  private void rollback() {
+    status = ReleaseStatus.ROLLING_BACK;
+    upsert(SearchAttributes.STATUS, status.name());
+    Workflow.newDetachedCancellationScope(saga::compensate).run();
+  }
+
+  // ---- progress ----
+
+  public ReleaseProgress progress() {
+    List<GateView> views = new ArrayList<>();
+    for (Gate g : gates.values()) {
+      views.add(g.view());
+    }
+    return new ReleaseProgress(
+        Workflow.getInfo().getWorkflowId(),
+        ctx.runbook(),
+        ctx.environment(),
+        ctx.version(),
+        ctx.dryRun(),
+        status,
+        currentStep,
+        List.copyOf(steps),
+        views,
+        List.copyOf(notes));
+  }
+
+  private void setCurrentStep(String name) {
+    currentStep = name;
+    upsert(SearchAttributes.STEP, name);
+    upsert(SearchAttributes.STATUS, status.name());
+    Workflow.setCurrentDetails(
+        "**Step:** "
+            + name
+            + "\n\n**Status:** "
+            + status
+            + (ctx.dryRun() ? "\n\n*dry run: no side effects*" : ""));
+  }
+
+  private void upsert(SearchAttributeKey<String> key, String value) {
+    if (ctx.searchAttributes() != null && ctx.searchAttributes().contains(key.getName())) {
+      Workflow.upsertTypedSearchAttributes(key.valueSet(value));
+    }
+  }
+
+  // ---- gates: validation and decisions ----
+
+  /** Throws {@link IllegalArgumentException} with a message for the person who sent it. */
+  public void validate(GateDecision d) {
+    if (d == null || d.gate() == null || d.gate().isBlank()) {
+      throw new IllegalArgumentException(
+          "a decision needs a gate name: {\"gate\":\"NAME\",\"decision\":\"APPROVE\","
+              + "\"approver\":\"WHO\",\"comment\":\"...\"}");
+    }
+    Gate g = gates.get(d.gate());
+    if (g == null) {
+      throw new IllegalArgumentException(
+          "unknown gate '"
+              + d.gate()
+              + "'; this release has gates: "
+              + String.join(", ", gates.keySet()));
+    }
+    if (d.decision() == null) {
+      throw new IllegalArgumentException("decision must be APPROVE or REJECT");
+    }
+    if (d.approver() == null || d.approver().isBlank()) {
+      throw new IllegalArgumentException("a decision needs the approver's name");
+    }
+    switch (g.status) {
+      case NOT_REACHED -> throw new IllegalArgumentException(
+          "release is not waiting at gate '" + d.gate() + "' yet (current step: " + currentStep + ")");
+      case WAITING -> {}
+      default -> throw new IllegalArgumentException(
+          "gate '"
+              + d.gate()
+              + "' was already decided: "
+              + g.status
+              + (g.decision == null ? "" : " by " + g.decision.approver())
+              + " at "
+              + g.decidedAt);
+    }
+    if (!allowedPeople(g).contains(d.approver())) {
+      throw new IllegalArgumentException(
+          "'"
+              + d.approver()
+              + "' may not decide gate '"
+              + d.gate()
+              + "': it needs role "
+              + String.join(" or ", g.policy.roles())
+              + " ("
+              + String.join(", ", allowedPeople(g))
+              + ")");
+    }
+  }
+
+  /** Takes a validated decision. */
+  public GateView accept(GateDecision d, String via) {
+    Gate g = gates.get(d.gate());
+    g.decision = d;
+    g.decidedAt = now();
+    g.via = via;
+    g.status =
+        d.decision() == GateDecision.Decision.APPROVE ? GateStatus.APPROVED : GateStatus.REJECTED;
+    log.info("gate {} {} by {} via {}", d.gate(), g.status, d.approver(), via);
+    return g.view();
+  }
+
+  /** A signal's decision: accepted when valid, otherwise recorded as refused. */
+  public void acceptSignal(GateDecision d) {
+    try {
+      validate(d);
+    } catch (IllegalArgumentException e) {
+      log.warn("refused a gate decision sent by signal: {}", e.getMessage());
+      Gate g = d == null || d.gate() == null ? null : gates.get(d.gate());
+      String refusal = now() + " refused (signal): " + e.getMessage();
+      if (g != null) {
+        g.refusals.add(refusal);
+      } else {
+        notes.add(refusal);
+      }
+      return;
+    }
+    accept(d, "signal");
+  }
+
+  private List<String> allowedPeople(Gate g) {
+    List<String> people = new ArrayList<>();
+    for (String role : g.policy.roles()) {
+      List<String> holders = ctx.approvers() == null ? null : ctx.approvers().get(role);
+      if (holders != null) {
+        for (String p : holders) {
+          if (!people.contains(p)) {
+            people.add(p);
+          }
+        }
+      }
+    }
+    return people;
+  }
+
+  private List<String> everyone() {
+    List<String> people = new ArrayList<>();
+    if (ctx.approvers() != null) {
+      ctx.approvers().values().forEach(l -> l.stream().filter(p -> !people.contains(p)).forEach(people::add));
+    }
+    return people;
+  }
+
+  private void tell(
+      Notification.Kind kind, List<String> people, String subject, String body, Gate gate) {
+    try {
+      notify.notify(
+          new Notification(
+              gate == null ? kind.name().toLowerCase() : "gate: " + gate.name,
+              ctx.releaseId(),
+              kind,
+              people,
+              subject,
+              body,
+              gate == null ? null : gate.view()));
+    } catch (ActivityFailure e) {
+      // A lost notification must not stop a release; the history keeps the failed attempt.
+      log.warn("notification {} failed: {}", kind, describe(e));
+    }
+  }
+
+  private static Instant now() {
+    return Instant.ofEpochMilli(Workflow.currentTimeMillis());
+  }
+
+  private static String detailOf(Object result) {
+    if (result instanceof ActionResult a) {
+      return a.action();
+    }
+    if (result instanceof SyncResult s) {
+      return s.action();
+    }
+    return null;
+  }
+
+  static String typeOf(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ApplicationFailure af && af.getType() != null) {
+        return af.getType();
+      }
+    }
+    return e instanceof IllegalArgumentException ? "InvalidInput" : "ReleaseFailed";
+  }
+
+  /** The innermost useful message of a failure chain. */
+  static String describe(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t instanceof ActivityFailure) {
+      t = t.getCause();
+    }
+    if (t instanceof ApplicationFailure af) {
+      return af.getOriginalMessage() + " [" + af.getType() + "]";
+    }
+    return t.getMessage();
+  }
+
+  /** A gate ended the release: rejected, or timed out with FAIL or ROLLBACK. */
+  static final class GateStopped extends RuntimeException {
+    final String type;
+    final boolean rollback;
+
+    GateStopped(String type, String message, boolean rollback) {
+      super(message);
+      this.type = type;
+      this.rollback = rollback;
+    }
+  }
+
+  private static final class Gate {
+    final String name;
+    final String description;
+    final GateConfig policy;
+    final List<String> refusals = new ArrayList<>();
+    GateStatus status = GateStatus.NOT_REACHED;
+    GateDecision decision;
+    Instant openedAt;
+    Instant decidedAt;
+    String via;
+
+    Gate(String name, String description, GateConfig policy) {
+      this.name = name;
+      this.description = description;
+      this.policy = policy;
+    }
+
+    GateView view() {
+      return new GateView(
+          name,
+          description,
+          policy.roles(),
+          status,
+          decision == null ? null : decision.approver(),
+          decidedAt,
+          decision == null ? null : decision.comment(),
+          via,
+          List.copyOf(refusals));
+    }
+  }
+}
