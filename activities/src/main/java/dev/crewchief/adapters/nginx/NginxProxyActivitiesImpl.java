@@ -1,0 +1,206 @@
+package dev.crewchief.adapters.nginx;
+
+import static dev.crewchief.release.Shell.q;
+
+import dev.crewchief.activities.ActionResult;
+import dev.crewchief.activities.ProbeRequest;
+import dev.crewchief.activities.ProxyActivities;
+import dev.crewchief.activities.SiteRequest;
+import dev.crewchief.adapters.ssh.ExecResult;
+import dev.crewchief.adapters.ssh.SshHosts;
+import dev.crewchief.config.NginxConfig;
+import io.temporal.failure.ApplicationFailure;
+import java.time.Duration;
+import java.util.regex.Pattern;
+import net.schmizz.sshj.SSHClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link ProxyActivities} for an nginx reached over SSH: one server block file per domain in the
+ * sites directory, tested with nginx's own check, then a reload (never a restart, so open
+ * connections finish). After a reload the old workers keep serving the old config until they
+ * exit, so the switch waits for them before it reports done.
+ */
+public final class NginxProxyActivitiesImpl implements ProxyActivities {
+  private static final Logger log = LoggerFactory.getLogger(NginxProxyActivitiesImpl.class);
+  private static final Pattern DOMAIN = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?");
+  private static final int REJECTED = 3;
+
+  private final SshHosts ssh;
+
+  public NginxProxyActivitiesImpl(SshHosts ssh) {
+    this.ssh = ssh;
+  }
+
+  /** The server block for a domain: proxied to the app, or answering 503 when detached. */
+  static String serverBlock(NginxConfig nginx, String domain, Integer port) {
+    String body =
+        port == null
+            ? "    location / { return 503 \"" + domain + " is not attached to any app\\n\"; }\n"
+            : "    location / {\n"
+                + "        proxy_pass http://127.0.0.1:"
+                + port
+                + ";\n"
+                + "        proxy_set_header Host $host;\n"
+                + "    }\n";
+    return "# managed by crewchief: "
+        + (port == null ? "detached" : "attached to port " + port)
+        + "\nserver {\n    listen "
+        + nginx.listen()
+        + ";\n    server_name "
+        + domain
+        + ";\n"
+        + body
+        + "}\n";
+  }
+
+  @Override
+  public ActionResult switchSite(SiteRequest r) {
+    NginxConfig nginx = r.nginx();
+    if (nginx == null || nginx.sitesDir() == null || nginx.reloadCommand() == null
+        || nginx.testCommand() == null || nginx.listen() == null || nginx.pidFile() == null) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "nginx settings need sitesDir, listen, pidFile, testCommand and reloadCommand",
+          "InvalidInput");
+    }
+    if (r.domain() == null || !DOMAIN.matcher(r.domain()).matches()) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "'" + r.domain() + "' is not a domain name", "InvalidInput");
+    }
+    String file = nginx.sitesDir() + "/" + r.domain() + ".conf";
+    String block = serverBlock(nginx, r.domain(), r.upstreamPort());
+    String action =
+        "on "
+            + r.host().describe()
+            + ": "
+            + (r.upstreamPort() == null
+                ? "detach " + r.domain() + " (503)"
+                : "point " + r.domain() + " at 127.0.0.1:" + r.upstreamPort())
+            + " in "
+            + file
+            + ", `"
+            + nginx.testCommand()
+            + "`, `"
+            + nginx.reloadCommand()
+            + "`";
+    if (r.dryRun()) {
+      return new ActionResult(action, true, block);
+    }
+    String f = q(file);
+    String cmd =
+        "mkdir -p "
+            + q(nginx.sitesDir())
+            + " && if [ -f "
+            + f
+            + " ]; then cp -p "
+            + f
+            + " "
+            + f
+            + ".bak; else rm -f "
+            + f
+            + ".bak; fi && printf '%s' "
+            + q(block)
+            + " > "
+            + f
+            + ".new && mv "
+            + f
+            + ".new "
+            + f
+            + " && if ! "
+            + nginx.testCommand()
+            + " 2>/tmp/crewchief-nginx-test.$$; then cat /tmp/crewchief-nginx-test.$$ >&2; if [ -f "
+            + f
+            + ".bak ]; then mv "
+            + f
+            + ".bak "
+            + f
+            + "; else rm -f "
+            + f
+            + "; fi; rm -f /tmp/crewchief-nginx-test.$$; exit "
+            + REJECTED
+            + "; fi; rm -f /tmp/crewchief-nginx-test.$$ "
+            + f
+            + ".bak; old=$(pgrep -P \"$(cat "
+            + q(nginx.pidFile())
+            + ")\" | xargs); "
+            + nginx.reloadCommand()
+            + " || exit 1; i=0; for p in $old; do while kill -0 $p 2>/dev/null; do i=$((i+1)); [ $i -gt"
+            + " 200 ] && break; sleep 0.05; done; done; echo reloaded";
+    SSHClient client = ssh.connect(r.host());
+    try {
+      ExecResult res = ssh.exec(client, cmd, Duration.ofMinutes(1));
+      if (res.exitStatus() == REJECTED) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "nginx rejected the new server block for "
+                + r.domain()
+                + " (the previous one is back in place): "
+                + res.stderr().strip(),
+            "NginxConfigRejected");
+      }
+      if (res.exitStatus() != 0) {
+        throw ApplicationFailure.newFailure(
+            "switching " + r.domain() + " failed (exit " + res.exitStatus() + "): " + res.stderr().strip(),
+            "RemoteCommandFailed");
+      }
+      log.info("{}", action);
+      return new ActionResult(action, false, res.stdout().strip());
+    } finally {
+      SshHosts.close(client);
+    }
+  }
+
+  @Override
+  public ActionResult probe(ProbeRequest r) {
+    if (r.url() == null || !r.url().matches("https?://[^\\s']+")) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "probe URL '" + r.url() + "' is not an http(s) URL", "InvalidInput");
+    }
+    String action =
+        "on "
+            + r.host().describe()
+            + ": GET "
+            + r.url()
+            + (r.hostHeader() == null ? "" : " (Host: " + r.hostHeader() + ")")
+            + " expecting 200 and '"
+            + r.expect()
+            + "'";
+    if (r.dryRun()) {
+      return new ActionResult(action, true, "");
+    }
+    String cmd =
+        "curl -sS -m 10 -w '\\n%{http_code}' "
+            + (r.hostHeader() == null ? "" : "-H " + q("Host: " + r.hostHeader()) + " ")
+            + q(r.url());
+    SSHClient client = ssh.connect(r.host());
+    try {
+      ExecResult res = ssh.exec(client, cmd, Duration.ofSeconds(20));
+      String out = res.stdout();
+      int nl = out.lastIndexOf('\n');
+      String code = nl >= 0 ? out.substring(nl + 1).strip() : out.strip();
+      String body = nl >= 0 ? out.substring(0, nl) : "";
+      if (res.exitStatus() != 0 || !code.equals("200") || (r.expect() != null && !body.contains(r.expect()))) {
+        throw ApplicationFailure.newFailure(
+            "probe "
+                + r.url()
+                + (r.hostHeader() == null ? "" : " (Host: " + r.hostHeader() + ")")
+                + " answered "
+                + (code.isEmpty() ? "nothing" : code)
+                + " "
+                + abbreviate(body.isBlank() ? res.stderr() : body)
+                + "; expected 200 containing '"
+                + r.expect()
+                + "'",
+            "ProbeFailed");
+      }
+      return new ActionResult(action, false, "200 " + abbreviate(body));
+    } finally {
+      SshHosts.close(client);
+    }
+  }
+
+  private static String abbreviate(String s) {
+    String t = s.strip().replace('\n', ' ');
+    return t.length() > 200 ? t.substring(0, 200) + "..." : t;
+  }
+}

@@ -1,0 +1,267 @@
+package dev.crewchief.adapters.ssh;
+
+import static dev.crewchief.release.Shell.q;
+
+import dev.crewchief.activities.ActionResult;
+import dev.crewchief.activities.ArchiveRequest;
+import dev.crewchief.activities.CommandRequest;
+import dev.crewchief.activities.HostRef;
+import dev.crewchief.activities.InspectRequest;
+import dev.crewchief.activities.PathFacts;
+import dev.crewchief.activities.RemoteHostActivities;
+import dev.crewchief.activities.SyncRequest;
+import dev.crewchief.activities.SyncResult;
+import io.temporal.failure.ApplicationFailure;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import net.schmizz.sshj.SSHClient;
+import net.schmizz.sshj.sftp.SFTPClient;
+import net.schmizz.sshj.xfer.FileSystemFile;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** {@link RemoteHostActivities} over SSH with sshj. */
+public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
+  private static final Logger log = LoggerFactory.getLogger(RemoteHostActivitiesImpl.class);
+  private static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(9);
+
+  private final SshHosts ssh;
+
+  public RemoteHostActivitiesImpl(SshHosts ssh) {
+    this.ssh = ssh;
+  }
+
+  @Override
+  public PathFacts inspect(InspectRequest r) {
+    requireHost(r.host());
+    if (r.dryRun()) {
+      return new PathFacts(false, List.of());
+    }
+    StringBuilder cmd = new StringBuilder("for p in");
+    for (String p : r.paths()) {
+      cmd.append(' ').append(q(p));
+    }
+    cmd.append("; do [ -e \"$p\" ] && printf '%s\\n' \"$p\"; done; true");
+    SSHClient client = ssh.connect(r.host());
+    try {
+      ExecResult res = ssh.execChecked(client, r.host(), cmd.toString(), Duration.ofMinutes(1));
+      List<String> existing = res.stdout().lines().filter(l -> !l.isBlank()).toList();
+      return new PathFacts(true, existing);
+    } finally {
+      SshHosts.close(client);
+    }
+  }
+
+  @Override
+  public ActionResult runCommand(CommandRequest r) {
+    requireHost(r.host());
+    if (r.command() == null || r.command().isBlank()) {
+      throw ApplicationFailure.newNonRetryableFailure("empty command for step " + r.step(), "InvalidInput");
+    }
+    String action = "on " + r.host().describe() + ": " + r.command();
+    if (r.dryRun()) {
+      return new ActionResult(action, true, "");
+    }
+    log.info("step '{}' {}", r.step(), action);
+    SSHClient client = ssh.connect(r.host());
+    try {
+      ExecResult res = ssh.execChecked(client, r.host(), r.command(), COMMAND_TIMEOUT);
+      return new ActionResult(action, false, SshHosts.tail(res.stdout()));
+    } finally {
+      SshHosts.close(client);
+    }
+  }
+
+  @Override
+  public SyncResult syncDirectory(SyncRequest r) {
+    requireHost(r.host());
+    Path local = Path.of(r.localDir());
+    if (!Files.isDirectory(local)) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "source directory " + local + " does not exist on this worker: check randopony.sourceDir",
+          "SourceMissing");
+    }
+    Map<String, Path> files = listLocal(local, r.excludes());
+    String target = r.host().describe() + ":" + r.remoteDir();
+    if (r.dryRun()) {
+      return new SyncResult(
+          "would upload the changed files among " + files.size() + " from " + local + " to " + target,
+          true,
+          List.of(),
+          0);
+    }
+    SSHClient client = ssh.connect(r.host());
+    try {
+      ExecResult res =
+          ssh.execChecked(
+              client,
+              r.host(),
+              "mkdir -p "
+                  + q(r.remoteDir())
+                  + " && cd "
+                  + q(r.remoteDir())
+                  + " && find . -type f -print0 | xargs -0 -r sha256sum",
+              Duration.ofMinutes(2));
+      Map<String, String> remote = new HashMap<>();
+      for (String line : res.stdout().lines().toList()) {
+        int sep = line.indexOf("  ");
+        if (sep > 0) {
+          String path = line.substring(sep + 2);
+          remote.put(path.startsWith("./") ? path.substring(2) : path, line.substring(0, sep));
+        }
+      }
+      List<String> uploaded = new ArrayList<>();
+      int unchanged = 0;
+      try (SFTPClient sftp = client.newSFTPClient()) {
+        for (Map.Entry<String, Path> e : files.entrySet()) {
+          String rel = e.getKey();
+          if (sha256(e.getValue()).equals(remote.get(rel))) {
+            unchanged++;
+            continue;
+          }
+          String dest = r.remoteDir() + "/" + rel;
+          int slash = dest.lastIndexOf('/');
+          sftp.mkdirs(dest.substring(0, slash));
+          if (remote.containsKey(rel)) {
+            // Removing first lets us replace files made read-only (credentials at 400).
+            sftp.rm(dest);
+          }
+          sftp.put(new FileSystemFile(e.getValue().toFile()), dest);
+          sftp.chmod(dest, Files.isExecutable(e.getValue()) ? 0755 : 0644);
+          uploaded.add(rel);
+        }
+      }
+      log.info("synced {} to {}: {} uploaded, {} unchanged", local, target, uploaded.size(), unchanged);
+      return new SyncResult(
+          "uploaded " + uploaded.size() + " changed files (" + unchanged + " unchanged) from " + local + " to " + target,
+          false,
+          uploaded,
+          unchanged);
+    } catch (IOException e) {
+      throw ApplicationFailure.newFailure(
+          "upload to " + target + " failed: " + e.getMessage(), "SshUnreachable");
+    } finally {
+      SshHosts.close(client);
+    }
+  }
+
+  @Override
+  public ActionResult archiveAndDelete(ArchiveRequest r) {
+    requireHost(r.host());
+    for (String p : r.paths()) {
+      if (p.startsWith("/") || p.contains("..") || p.isBlank()) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "archive path '" + p + "' must be relative to " + r.baseDir(), "InvalidInput");
+      }
+    }
+    if (!r.archivePath().startsWith("/") || !r.archivePath().endsWith(".tar.gz")) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "archive '" + r.archivePath() + "' must be an absolute path ending in .tar.gz", "InvalidInput");
+    }
+    StringBuilder list = new StringBuilder();
+    for (String p : r.paths()) {
+      list.append(' ').append(q(p));
+    }
+    String archive = q(r.archivePath());
+    String action =
+        "on "
+            + r.host().describe()
+            + ": archive"
+            + list
+            + " of "
+            + r.baseDir()
+            + " into "
+            + r.archivePath()
+            + ", then delete them";
+    if (r.dryRun()) {
+      return new ActionResult(action, true, "");
+    }
+    // Idempotent: files already deleted by an earlier attempt are skipped (then the archive that
+    // attempt wrote is kept); the archive is written under a temporary name, moved into place and
+    // its listing checked before anything is deleted.
+    String cmd =
+        "set -e; cd "
+            + q(r.baseDir())
+            + "; present=''; for f in"
+            + list
+            + "; do [ -e \"$f\" ] && present=\"$present $f\"; done; if [ -z \"$present\" ]; then"
+            + " echo nothing left to archive; exit 0; fi; mkdir -p \"$(dirname "
+            + archive
+            + ")\"; tar -czf "
+            + archive
+            + ".part $present; mv "
+            + archive
+            + ".part "
+            + archive
+            + "; listing=$(tar -tzf "
+            + archive
+            + "); for f in $present; do printf '%s\\n' \"$listing\" | grep -qxF \"$f\" || { echo"
+            + " \"$f missing from archive\" >&2; exit 1; }; done; rm -rf $present; echo"
+            + " archived:$present";
+    SSHClient client = ssh.connect(r.host());
+    try {
+      ExecResult res = ssh.execChecked(client, r.host(), cmd, COMMAND_TIMEOUT);
+      return new ActionResult(action, false, res.stdout().strip());
+    } finally {
+      SshHosts.close(client);
+    }
+  }
+
+  private static void requireHost(HostRef host) {
+    if (host == null || host.address() == null || host.user() == null) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "no host given: configure the host's address and user", "InvalidInput");
+    }
+  }
+
+  static Map<String, Path> listLocal(Path root, List<String> excludes) {
+    Map<String, Path> files = new TreeMap<>();
+    try (Stream<Path> walk = Files.walk(root)) {
+      walk.filter(Files::isRegularFile)
+          .filter(p -> !excluded(root.relativize(p), excludes))
+          .forEach(p -> files.put(root.relativize(p).toString(), p));
+    } catch (IOException e) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "cannot read source directory " + root + ": " + e.getMessage(), "SourceMissing");
+    }
+    return files;
+  }
+
+  private static boolean excluded(Path rel, List<String> excludes) {
+    for (Path segment : rel) {
+      String s = segment.toString();
+      for (String ex : excludes) {
+        if (ex.startsWith("*.") ? s.endsWith(ex.substring(1)) : s.equals(ex)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static String sha256(Path file) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      byte[] buf = new byte[8192];
+      int n;
+      while ((n = in.read(buf)) >= 0) {
+        md.update(buf, 0, n);
+      }
+      return HexFormat.of().formatHex(md.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

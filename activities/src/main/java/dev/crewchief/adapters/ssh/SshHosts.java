@@ -1,0 +1,202 @@
+package dev.crewchief.adapters.ssh;
+
+import dev.crewchief.activities.HostRef;
+import dev.crewchief.adapters.secrets.SecretResolver;
+import io.temporal.activity.Activity;
+import io.temporal.failure.ApplicationFailure;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import net.schmizz.sshj.DefaultConfig;
+import net.schmizz.sshj.SSHClient;
+import net.schmizz.sshj.common.DisconnectReason;
+import net.schmizz.sshj.connection.channel.direct.Session;
+import net.schmizz.sshj.transport.TransportException;
+import net.schmizz.sshj.transport.verification.OpenSSHKnownHosts;
+import net.schmizz.sshj.userauth.UserAuthException;
+import net.schmizz.sshj.userauth.keyprovider.KeyProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens verified SSH connections (sshj) and runs commands. The host key is always checked against
+ * the host's known_hosts file; the private key is resolved from its reference here, inside the
+ * activity, and never leaves this process.
+ *
+ * <p>Failures become {@link ApplicationFailure}s with stable types: {@code SshHostKeyMismatch},
+ * {@code SshAuthFailed} and {@code SshConfigInvalid} cannot be fixed by a retry and are
+ * non-retryable; {@code SshUnreachable} is retried.
+ */
+public final class SshHosts {
+  private static final Logger log = LoggerFactory.getLogger(SshHosts.class);
+  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(15);
+
+  private final SecretResolver secrets;
+
+  public SshHosts(SecretResolver secrets) {
+    this.secrets = secrets;
+  }
+
+  /** A connected, authenticated client; the caller closes it. */
+  public SSHClient connect(HostRef host) {
+    if (host.knownHosts() == null || host.knownHosts().isBlank()) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "host " + host.name() + " has no knownHosts file configured: host keys are always verified",
+          "SshConfigInvalid");
+    }
+    File knownHosts = new File(host.knownHosts());
+    if (!knownHosts.isFile()) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "known_hosts file " + knownHosts + " for host " + host.name() + " does not exist on this worker",
+          "SshConfigInvalid");
+    }
+    String key = secrets.resolve(host.privateKeyRef(), "the SSH key of " + host.describe());
+    SSHClient client = new SSHClient(new DefaultConfig());
+    try {
+      client.addHostKeyVerifier(new OpenSSHKnownHosts(knownHosts));
+      client.setConnectTimeout((int) CONNECT_TIMEOUT.toMillis());
+      client.setTimeout((int) Duration.ofMinutes(2).toMillis());
+      client.connect(host.address(), host.port());
+      KeyProvider keys = client.loadKeys(key, null, null);
+      client.authPublickey(host.user(), keys);
+      return client;
+    } catch (UserAuthException e) {
+      close(client);
+      throw ApplicationFailure.newNonRetryableFailure(
+          "SSH key "
+              + host.privateKeyRef()
+              + " was refused for "
+              + host.describe()
+              + ": authorize its public key for that user, or configure the right key",
+          "SshAuthFailed");
+    } catch (TransportException e) {
+      close(client);
+      if (e.getDisconnectReason() == DisconnectReason.HOST_KEY_NOT_VERIFIABLE) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "host key of "
+                + host.address()
+                + ":"
+                + host.port()
+                + " does not match "
+                + knownHosts
+                + " (unknown or changed key): check the host's fingerprint out of band, then"
+                + " update the known_hosts file",
+            "SshHostKeyMismatch");
+      }
+      throw unreachable(host, e);
+    } catch (ConnectException
+        | NoRouteToHostException
+        | SocketTimeoutException
+        | UnknownHostException e) {
+      close(client);
+      throw unreachable(host, e);
+    } catch (IOException e) {
+      close(client);
+      if (e.getMessage() != null && e.getMessage().toLowerCase().contains("key")) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "the SSH key " + host.privateKeyRef() + " cannot be read as a private key: " + e.getMessage(),
+            "SshConfigInvalid");
+      }
+      throw unreachable(host, e);
+    }
+  }
+
+  private static ApplicationFailure unreachable(HostRef host, Exception e) {
+    return ApplicationFailure.newFailure(
+        "cannot reach " + host.describe() + ": " + e.getClass().getSimpleName() + " " + e.getMessage(),
+        "SshUnreachable");
+  }
+
+  /**
+   * Runs a command through {@code sh -c} semantics of the login shell, heartbeating while it runs
+   * when called from an activity.
+   */
+  public ExecResult exec(SSHClient client, String command, Duration timeout) {
+    try (Session session = client.startSession()) {
+      Session.Command cmd = session.exec(command);
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      Thread errReader = new Thread(() -> copy(cmd.getErrorStream(), err), "ssh-stderr");
+      errReader.setDaemon(true);
+      errReader.start();
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      copy(cmd.getInputStream(), out);
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (cmd.isOpen() && System.nanoTime() < deadline) {
+        cmd.join(2, TimeUnit.SECONDS);
+        heartbeat(command);
+      }
+      errReader.join(5_000);
+      Integer status = cmd.getExitStatus();
+      if (status == null) {
+        throw ApplicationFailure.newFailure(
+            "command did not finish within " + timeout + ": " + command, "RemoteCommandTimedOut");
+      }
+      return new ExecResult(
+          status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw ApplicationFailure.newFailure("interrupted while running a command", "SshUnreachable");
+    } catch (IOException e) {
+      throw ApplicationFailure.newFailure(
+          "SSH session failed: " + e.getClass().getSimpleName() + " " + e.getMessage(),
+          "SshUnreachable");
+    }
+  }
+
+  /** Runs a command and fails with {@code RemoteCommandFailed} on a non-zero exit. */
+  public ExecResult execChecked(SSHClient client, HostRef host, String command, Duration timeout) {
+    ExecResult r = exec(client, command, timeout);
+    if (r.exitStatus() != 0) {
+      throw ApplicationFailure.newFailure(
+          "command failed on "
+              + host.describe()
+              + " (exit "
+              + r.exitStatus()
+              + "): "
+              + tail(r.stderr().isBlank() ? r.stdout() : r.stderr()),
+          "RemoteCommandFailed");
+    }
+    return r;
+  }
+
+  static String tail(String s) {
+    String t = s.strip();
+    return t.length() > 1500 ? "..." + t.substring(t.length() - 1500) : t;
+  }
+
+  private static void heartbeat(String what) {
+    try {
+      Activity.getExecutionContext().heartbeat(what);
+    } catch (IllegalStateException notInActivity) {
+      // Called outside an activity (tests, tools): nothing to heartbeat.
+    }
+  }
+
+  private static void copy(InputStream in, ByteArrayOutputStream out) {
+    byte[] buf = new byte[8192];
+    try {
+      int n;
+      while ((n = in.read(buf)) >= 0) {
+        out.write(buf, 0, n);
+      }
+    } catch (IOException e) {
+      log.debug("stream closed: {}", e.getMessage());
+    }
+  }
+
+  public static void close(SSHClient client) {
+    try {
+      client.close();
+    } catch (IOException e) {
+      log.debug("closing SSH client: {}", e.getMessage());
+    }
+  }
+}

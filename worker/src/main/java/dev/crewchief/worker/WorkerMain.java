@@ -1,0 +1,95 @@
+package dev.crewchief.worker;
+
+import dev.crewchief.config.ConfigException;
+import dev.crewchief.config.ConfigLoader;
+import dev.crewchief.config.LoadedConfig;
+import dev.crewchief.runtime.TemporalConnection;
+import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
+import io.temporal.client.WorkflowClient;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.worker.WorkerFactory;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code crewchief-worker [--config FILE]}: runs the worker against the configured Temporal server
+ * until SIGTERM, then finishes the tasks in hand. Exit 2 on a configuration error.
+ */
+public final class WorkerMain {
+  private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
+
+  private WorkerMain() {}
+
+  public static void main(String[] args) {
+    Path flag = null;
+    for (int i = 0; i < args.length; i++) {
+      if ((args[i].equals("--config") || args[i].equals("-c")) && i + 1 < args.length) {
+        flag = Path.of(args[++i]);
+      } else if (args[i].equals("--help") || args[i].equals("-h")) {
+        System.out.println(
+            "usage: crewchief-worker [--config FILE]\n"
+                + "  FILE defaults to $CREWCHIEF_CONFIG, then ./crewchief.yaml.\n"
+                + "  Temporal: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,\n"
+                + "  TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH,\n"
+                + "  TEMPORAL_TLS_SERVER_CA_CERT_PATH (or a temporal.toml profile).");
+        return;
+      } else {
+        System.err.println("crewchief-worker: unknown argument '" + args[i] + "' (try --help)");
+        System.exit(2);
+      }
+    }
+    Map<String, String> env = System.getenv();
+    LoadedConfig config;
+    TemporalConnection connection;
+    try {
+      ConfigLoader loader = new ConfigLoader(env);
+      config = loader.load(loader.locate(flag));
+      connection = TemporalConnection.fromEnvironment(env);
+    } catch (ConfigException e) {
+      System.err.println("crewchief-worker: configuration error: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    WorkflowServiceStubs stubs = connection.connect();
+    try {
+      stubs.blockingStub().getSystemInfo(GetSystemInfoRequest.getDefaultInstance());
+    } catch (RuntimeException e) {
+      System.err.println(
+          "crewchief-worker: cannot reach Temporal at "
+              + connection.target()
+              + ": "
+              + e.getMessage()
+              + " (set TEMPORAL_ADDRESS)");
+      System.exit(2);
+      return;
+    }
+    WorkflowClient client = connection.client(stubs);
+    WorkerFactory factory = CrewChiefWorker.start(client, config, env);
+    log.info(
+        "worker polling task queue '{}' on {} namespace {} with config {}",
+        config.config().taskQueueOrDefault(),
+        connection.target(),
+        connection.namespace(),
+        config.source());
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  log.info("shutting down: finishing tasks in hand");
+                  factory.shutdown();
+                  factory.awaitTermination(30, TimeUnit.SECONDS);
+                  stubs.shutdown();
+                  stopped.countDown();
+                }));
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
