@@ -4,8 +4,8 @@ import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityMethod;
 
 /** Telling people: gate open, reminders, decisions, the end of a release. */
-@ActivityInterface(namePrefix = "Notify.")
+@ActivityInterface
 public interface NotifyActivities {
-  @ActivityMethod(name = "notify")
+  @ActivityMethod(name = "Notify.notify")
   void notify(Notification notification);
 }

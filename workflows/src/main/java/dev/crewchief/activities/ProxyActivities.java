@@ -4,16 +4,16 @@ import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityMethod;
 
 /** The nginx proxy on a host. */
-@ActivityInterface(namePrefix = "Proxy.")
+@ActivityInterface
 public interface ProxyActivities {
   /** Switch a domain's server block to an app, or detach it; then reload nginx. */
-  @ActivityMethod(name = "switchSite")
+  @ActivityMethod(name = "Proxy.switchSite")
   ActionResult switchSite(SiteRequest request);
 
   /**
    * Check that a URL answers as expected. Fails with the retryable type {@code ProbeFailed} until
    * it does, so the stub's retry policy is the polling loop.
    */
-  @ActivityMethod(name = "probe")
+  @ActivityMethod(name = "Proxy.probe")
   ActionResult probe(ProbeRequest request);
 }

@@ -4,21 +4,21 @@ import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityMethod;
 
 /** A host reached over SSH (sshj), with its host key verified. */
-@ActivityInterface(namePrefix = "RemoteHost.")
+@ActivityInterface
 public interface RemoteHostActivities {
   /** Which paths exist. */
-  @ActivityMethod(name = "inspect")
+  @ActivityMethod(name = "RemoteHost.inspect")
   PathFacts inspect(InspectRequest request);
 
   /** Upload what changed of a local directory. */
-  @ActivityMethod(name = "syncDirectory")
+  @ActivityMethod(name = "RemoteHost.syncDirectory")
   SyncResult syncDirectory(SyncRequest request);
 
   /** Run a command; a non-zero exit fails with type {@code RemoteCommandFailed}. */
-  @ActivityMethod(name = "runCommand")
+  @ActivityMethod(name = "RemoteHost.runCommand")
   ActionResult runCommand(CommandRequest request);
 
   /** Archive then delete files. */
-  @ActivityMethod(name = "archiveAndDelete")
+  @ActivityMethod(name = "RemoteHost.archiveAndDelete")
   ActionResult archiveAndDelete(ArchiveRequest request);
 }

@@ -1,0 +1,644 @@
+package dev.crewchief.cli;
+
+import dev.crewchief.config.ConfigException;
+import dev.crewchief.randopony.PromoteRequest;
+import dev.crewchief.randopony.PromoteToProduction;
+import dev.crewchief.randopony.RandoPonySite;
+import dev.crewchief.randopony.StagingDeploy;
+import dev.crewchief.randopony.StagingDeployRequest;
+import dev.crewchief.release.GateDecision;
+import dev.crewchief.release.GateStatus;
+import dev.crewchief.release.GateView;
+import dev.crewchief.release.ReleaseContext;
+import dev.crewchief.release.ReleaseControl;
+import dev.crewchief.release.ReleaseIds;
+import dev.crewchief.release.ReleaseProgress;
+import dev.crewchief.release.SearchAttributes;
+import dev.crewchief.release.StepState;
+import dev.crewchief.runtime.TemporalConnection;
+import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowExecutionAlreadyStarted;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.client.WorkflowUpdateException;
+import io.temporal.common.SearchAttributes.Builder;
+import io.temporal.failure.ApplicationFailure;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code crewchief}: start releases, pass gates, watch and report. Exit codes: 0 success, 1 the
+ * release failed or the request was refused, 2 usage or configuration error.
+ */
+@Command(
+    name = "crewchief",
+    mixinStandardHelpOptions = true,
+    version = "crewchief 0.1.0",
+    description = "Runs production-release runbooks as durable Temporal workflows.",
+    subcommands = {
+      CrewChiefCli.Start.class,
+      CrewChiefCli.Approve.class,
+      CrewChiefCli.Reject.class,
+      CrewChiefCli.StatusCmd.class,
+      CrewChiefCli.Watch.class,
+      CrewChiefCli.ListCmd.class,
+      CrewChiefCli.Report.class,
+      CrewChiefCli.Cancel.class
+    })
+public final class CrewChiefCli {
+  static final Pattern RANDOPONY_RELEASE = Pattern.compile("[0-9]{4}r[0-9]+");
+
+  @Option(
+      names = {"-c", "--config"},
+      description = "crewchief.yaml (default: $CREWCHIEF_CONFIG, then ./crewchief.yaml)",
+      scope = CommandLine.ScopeType.INHERIT)
+  Path config;
+
+  PrintWriter out;
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.getenv()));
+  }
+
+  static int run(String[] args, Map<String, String> env) {
+    CrewChiefCli cli = new CrewChiefCli();
+    cli.env = env;
+    CommandLine cmd = new CommandLine(cli);
+    cli.out = cmd.getOut();
+    cmd.setExecutionExceptionHandler(
+        (ex, commandLine, parseResult) -> {
+          PrintWriter err = commandLine.getErr();
+          if (ex instanceof ConfigException) {
+            err.println("crewchief: configuration error: " + ex.getMessage());
+            err.flush();
+            return 2;
+          }
+          if (ex instanceof Releases.Refused || ex instanceof IllegalArgumentException) {
+            err.println("crewchief: " + ex.getMessage());
+            err.flush();
+            return 1;
+          }
+          throw ex;
+        });
+    return cmd.execute(args);
+  }
+
+  Map<String, String> env;
+
+  Session session() {
+    return new Session(env, config);
+  }
+
+  // ------------------------------------------------------------------ start
+
+  @Command(
+      name = "start",
+      description = "Start a release of a runbook.",
+      mixinStandardHelpOptions = true,
+      subcommands = {RandoPonyStaging.class, RandoPonyPromote.class})
+  static final class Start implements Callable<Integer> {
+    @ParentCommand CrewChiefCli cli;
+
+    @Override
+    public Integer call() {
+      cli.out.println("Name a runbook: crewchief start randopony-staging|randopony-promote --help");
+      return 2;
+    }
+  }
+
+  /** Options every release start shares. */
+  abstract static class StartOptions {
+    @ParentCommand Start start;
+
+    @Option(names = "--env", required = true, description = "environment from crewchief.yaml")
+    String environment;
+
+    @Option(names = "--version", required = true, description = "the release, e.g. 2014r1")
+    String version;
+
+    @Option(names = "--dry-run", description = "rehearse: validate and record every action, change nothing")
+    boolean dryRun;
+
+    @Option(names = "--wait", description = "watch until the release ends (always on with the embedded server)")
+    boolean waitForEnd;
+
+    @Option(
+        names = "--approve-as",
+        description = "dry runs only: approve every gate as this person when it opens")
+    String approveAs;
+
+    CrewChiefCli cli() {
+      return start.cli;
+    }
+
+    void checkCommon(String runbook) {
+      ReleaseIds.validate(runbook, environment, version);
+      if (!RANDOPONY_RELEASE.matcher(version).matches()) {
+        throw new IllegalArgumentException(
+            "version '" + version + "' is not a RandoPony release id: year + r + number, e.g. 2014r1");
+      }
+      if (approveAs != null && !dryRun) {
+        throw new IllegalArgumentException(
+            "--approve-as is only for dry runs: pass real gates with `crewchief approve`");
+      }
+    }
+
+    int launch(Session s, String runbook, Class<?> iface, String type, Object request) {
+      WorkflowClient client = s.client(true);
+      String id = ReleaseIds.workflowId(runbook, environment, version);
+      for (WorkflowExecutionInfo open :
+          Releases.list(s.stubs(), s.namespace(), null, true)) {
+        String other = open.getExecution().getWorkflowId();
+        if (other.startsWith(ReleaseIds.prefix(runbook, environment)) && !other.equals(id)) {
+          throw new Releases.Refused(
+              "another "
+                  + runbook
+                  + " release is running in "
+                  + environment
+                  + ": "
+                  + other
+                  + " (one at a time per runbook and environment; watch it with `crewchief watch "
+                  + other
+                  + "`)");
+        }
+      }
+      WorkflowOptions.Builder options =
+          WorkflowOptions.newBuilder()
+              .setWorkflowId(id)
+              .setTaskQueue(s.taskQueue())
+              .setWorkflowIdReusePolicy(
+                  WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
+              .setStaticSummary(
+                  (dryRun ? "DRY RUN " : "") + runbook + " " + version + " in " + environment);
+      List<String> sa = searchAttributes(s);
+      if (!sa.isEmpty()) {
+        Builder b = io.temporal.common.SearchAttributes.newBuilder();
+        if (sa.contains(SearchAttributes.RUNBOOK.getName())) {
+          b.set(SearchAttributes.RUNBOOK, runbook);
+        }
+        if (sa.contains(SearchAttributes.ENVIRONMENT.getName())) {
+          b.set(SearchAttributes.ENVIRONMENT, environment);
+        }
+        if (sa.contains(SearchAttributes.VERSION.getName())) {
+          b.set(SearchAttributes.VERSION, version);
+        }
+        options.setTypedSearchAttributes(b.build());
+      }
+      WorkflowStub stub = client.newUntypedWorkflowStub(type, options.build());
+      try {
+        stub.start(request);
+      } catch (WorkflowExecutionAlreadyStarted e) {
+        throw new Releases.Refused(
+            "release "
+                + id
+                + " is already running (run "
+                + e.getExecution().getRunId()
+                + "): watch it with `crewchief watch "
+                + id
+                + "`");
+      }
+      cli().out.println("started " + id + (dryRun ? " (dry run)" : ""));
+      cli().out.flush();
+      if (approveAs != null) {
+        Thread t = new Thread(() -> autoApprove(client, id), "approve-as");
+        t.setDaemon(true);
+        t.start();
+      }
+      if (waitForEnd || s.embedded()) {
+        int code = Watch.follow(client, s, id, cli().out);
+        cli().out.println();
+        cli().out.println(Report.markdown(client, id));
+        cli().out.flush();
+        return code;
+      }
+      cli().out.println("watch it with: crewchief watch " + id);
+      return 0;
+    }
+
+    List<String> searchAttributes(Session s) {
+      if (s.embedded()) {
+        return List.of();
+      }
+      return TemporalConnection.registeredSearchAttributes(s.stubs(), s.namespace());
+    }
+
+    private void autoApprove(WorkflowClient client, String id) {
+      ReleaseControl stub = client.newWorkflowStub(ReleaseControl.class, id);
+      List<String> decided = new ArrayList<>();
+      while (true) {
+        try {
+          ReleaseProgress p = stub.progress();
+          for (GateView g : p.gates()) {
+            if (g.status() == GateStatus.WAITING && !decided.contains(g.name())) {
+              stub.decideGate(
+                  new GateDecision(
+                      g.name(), GateDecision.Decision.APPROVE, approveAs, "dry run: --approve-as"));
+              decided.add(g.name());
+            }
+          }
+          Thread.sleep(500);
+        } catch (InterruptedException e) {
+          return;
+        } catch (RuntimeException e) {
+          try {
+            Thread.sleep(1000);
+          } catch (InterruptedException ie) {
+            return;
+          }
+        }
+      }
+    }
+
+    ReleaseContext context(Session s, String runbook, List<String> sa) {
+      return Plans.context(
+          s.config(), runbook, environment, version, dryRun, System.getProperty("user.name"), sa);
+    }
+  }
+
+  @Command(
+      name = StagingDeploy.RUNBOOK,
+      mixinStandardHelpOptions = true,
+      description = "RandoPony: deploy a release to its staging app (first deployment or update).")
+  static final class RandoPonyStaging extends StartOptions implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      checkCommon(StagingDeploy.RUNBOOK);
+      try (Session s = cli().session()) {
+        RandoPonySite site = Plans.randopony(s.config(), environment, List.of(version));
+        s.client(true);
+        StagingDeployRequest req =
+            new StagingDeployRequest(context(s, StagingDeploy.RUNBOOK, searchAttributes(s)), site);
+        return launch(s, StagingDeploy.RUNBOOK, StagingDeploy.class, StagingDeploy.TYPE, req);
+      }
+    }
+  }
+
+  @Command(
+      name = PromoteToProduction.RUNBOOK,
+      mixinStandardHelpOptions = true,
+      description = "RandoPony: promote a staging release to production.")
+  static final class RandoPonyPromote extends StartOptions implements Callable<Integer> {
+    @Option(
+        names = "--previous",
+        required = true,
+        description = "the production release whose data moves over, or 'none' for a fresh database")
+    String previous;
+
+    @Override
+    public Integer call() {
+      checkCommon(PromoteToProduction.RUNBOOK);
+      String prev = previous.equals("none") ? null : previous;
+      if (prev != null && !RANDOPONY_RELEASE.matcher(prev).matches()) {
+        throw new IllegalArgumentException(
+            "--previous '" + previous + "' is not a RandoPony release id (e.g. 2013r1) or 'none'");
+      }
+      if (version.equals(prev)) {
+        throw new IllegalArgumentException("--previous must differ from --version");
+      }
+      try (Session s = cli().session()) {
+        RandoPonySite site =
+            Plans.randopony(s.config(), environment, prev == null ? List.of(version) : List.of(version, prev));
+        s.client(true);
+        PromoteRequest req =
+            new PromoteRequest(context(s, PromoteToProduction.RUNBOOK, searchAttributes(s)), site, prev);
+        return launch(s, PromoteToProduction.RUNBOOK, PromoteToProduction.class, PromoteToProduction.TYPE, req);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ gates
+
+  abstract static class Decide implements Callable<Integer> {
+    @ParentCommand CrewChiefCli cli;
+
+    @Parameters(index = "0", description = "the release id, e.g. release-randopony-promote-prod-2014r1")
+    String release;
+
+    @Parameters(index = "1", description = "the gate, e.g. confirm-release")
+    String gate;
+
+    @Option(names = "--as", required = true, description = "who decides (must hold a role the gate allows)")
+    String approver;
+
+    @Option(names = {"-m", "--comment"}, description = "why", defaultValue = "")
+    String comment;
+
+    abstract GateDecision.Decision decision();
+
+    @Override
+    public Integer call() {
+      try (Session s = cli.session()) {
+        WorkflowClient client = s.client(false);
+        WorkflowExecutionInfo info = Releases.describe(s.stubs(), s.namespace(), release);
+        if (!Releases.running(info)) {
+          throw new Releases.Refused(
+              "release " + release + " is not running (" + Releases.statusName(info.getStatus()) + ")");
+        }
+        ReleaseControl stub = client.newWorkflowStub(ReleaseControl.class, release);
+        try {
+          GateView v = stub.decideGate(new GateDecision(gate, decision(), approver, comment));
+          cli.out.println(
+              "accepted: gate " + v.name() + " " + v.status() + " by " + v.decidedBy() + " at " + v.decidedAt());
+          return 0;
+        } catch (WorkflowUpdateException e) {
+          Throwable c = e.getCause();
+          String msg = c instanceof ApplicationFailure af ? af.getOriginalMessage() : String.valueOf(c == null ? e.getMessage() : c.getMessage());
+          throw new Releases.Refused("refused: " + msg);
+        }
+      }
+    }
+  }
+
+  @Command(name = "approve", mixinStandardHelpOptions = true, description = "Approve a gate of a running release.")
+  static final class Approve extends Decide {
+    @Override
+    GateDecision.Decision decision() {
+      return GateDecision.Decision.APPROVE;
+    }
+  }
+
+  @Command(name = "reject", mixinStandardHelpOptions = true, description = "Reject a gate: the release rolls back and fails.")
+  static final class Reject extends Decide {
+    @Override
+    GateDecision.Decision decision() {
+      return GateDecision.Decision.REJECT;
+    }
+  }
+
+  // ------------------------------------------------------------------ status, watch
+
+  @Command(name = "status", mixinStandardHelpOptions = true, description = "Show where a release is.")
+  static final class StatusCmd implements Callable<Integer> {
+    @ParentCommand CrewChiefCli cli;
+
+    @Parameters(index = "0", description = "the release id")
+    String release;
+
+    @Override
+    public Integer call() {
+      try (Session s = cli.session()) {
+        WorkflowClient client = s.client(false);
+        WorkflowExecutionInfo info = Releases.describe(s.stubs(), s.namespace(), release);
+        cli.out.println(release + ": " + Releases.statusName(info.getStatus()));
+        try {
+          printProgress(cli.out, Releases.progress(client, release));
+        } catch (RuntimeException e) {
+          cli.out.println("(no live progress: " + e.getMessage() + "; `crewchief report " + release + "` reads the history)");
+        }
+        return 0;
+      }
+    }
+  }
+
+  static void printProgress(PrintWriter out, ReleaseProgress p) {
+    out.println(
+        "runbook "
+            + p.runbook()
+            + ", environment "
+            + p.environment()
+            + ", version "
+            + p.version()
+            + (p.dryRun() ? ", DRY RUN" : "")
+            + ": "
+            + p.status()
+            + ", current step: "
+            + p.currentStep());
+    for (StepState st : p.steps()) {
+      out.println("  " + pad(st.status().name(), 11) + " " + st.name() + (st.detail() == null ? "" : "  (" + abbreviate(st.detail()) + ")"));
+    }
+    for (GateView g : p.gates()) {
+      out.println(
+          "  gate "
+              + g.name()
+              + ": "
+              + g.status()
+              + (g.decidedBy() == null ? " (allowed: " + String.join(", ", g.allowed()) + ")" : " by " + g.decidedBy() + " via " + g.via()));
+      for (String r : g.refusals()) {
+        out.println("    " + r);
+      }
+    }
+    for (String n : p.notes()) {
+      out.println("  note: " + n);
+    }
+    out.flush();
+  }
+
+  static String pad(String s, int n) {
+    return s.length() >= n ? s : s + " ".repeat(n - s.length());
+  }
+
+  static String abbreviate(String s) {
+    String t = s.replace('\n', ' ');
+    return t.length() > 160 ? t.substring(0, 160) + "..." : t;
+  }
+
+  @Command(name = "watch", mixinStandardHelpOptions = true, description = "Follow a release step by step until it ends.")
+  static final class Watch implements Callable<Integer> {
+    @ParentCommand CrewChiefCli cli;
+
+    @Parameters(index = "0", description = "the release id")
+    String release;
+
+    @Override
+    public Integer call() {
+      try (Session s = cli.session()) {
+        WorkflowClient client = s.client(false);
+        Releases.describe(s.stubs(), s.namespace(), release);
+        return follow(client, s, release, cli.out);
+      }
+    }
+
+    /** Prints each step as it changes; returns 0 when the release succeeded, 1 otherwise. */
+    static int follow(WorkflowClient client, Session s, String id, PrintWriter out) {
+      List<String> printed = new ArrayList<>();
+      String lastGate = "";
+      while (true) {
+        WorkflowExecutionInfo info = Releases.describe(s.stubs(), s.namespace(), id);
+        try {
+          ReleaseProgress p = Releases.progress(client, id);
+          for (int i = 0; i < p.steps().size(); i++) {
+            StepState st = p.steps().get(i);
+            String line = Instant.now().toString().substring(11, 19) + " " + pad(st.status().name(), 11) + " " + st.name();
+            String key = i + ":" + st.status();
+            if (!printed.contains(key)) {
+              printed.add(key);
+              out.println(line + (st.detail() == null || st.status().name().equals("RUNNING") ? "" : "  (" + abbreviate(st.detail()) + ")"));
+            }
+          }
+          for (GateView g : p.gates()) {
+            String gk = g.name() + g.status() + g.refusals().size();
+            if (g.status() == GateStatus.WAITING && !lastGate.equals(gk)) {
+              lastGate = gk;
+              out.println(
+                  "         waiting at gate "
+                      + g.name()
+                      + " for "
+                      + String.join("/", g.allowed())
+                      + ": crewchief approve "
+                      + id
+                      + " "
+                      + g.name()
+                      + " --as NAME");
+              for (String r : g.refusals()) {
+                out.println("           " + r);
+              }
+            }
+          }
+          out.flush();
+        } catch (RuntimeException e) {
+          // No worker answered the query (yet): keep following the execution's status.
+        }
+        if (!Releases.running(info)) {
+          String st = Releases.statusName(info.getStatus());
+          out.println("release " + id + " " + st);
+          out.flush();
+          return st.equals("COMPLETED") ? 0 : 1;
+        }
+        try {
+          Thread.sleep(700);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return 1;
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ list, report, cancel
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List releases.")
+  static final class ListCmd implements Callable<Integer> {
+    @ParentCommand CrewChiefCli cli;
+
+    @Option(names = "--runbook") String runbook;
+    @Option(names = "--env") String environment;
+    @Option(names = "--version") String version;
+    @Option(names = "--status", description = "Running, Completed, Failed, Canceled, Terminated") String status;
+
+    @Override
+    public Integer call() {
+      try (Session s = cli.session()) {
+        WorkflowClient client = s.client(false);
+        List<String> clauses = new ArrayList<>();
+        List<String> sa = TemporalConnection.registeredSearchAttributes(s.stubs(), s.namespace());
+        if (runbook != null && sa.contains("CrewChiefRunbook")) clauses.add("CrewChiefRunbook='" + runbook + "'");
+        if (environment != null && sa.contains("CrewChiefEnvironment")) clauses.add("CrewChiefEnvironment='" + environment + "'");
+        if (version != null && sa.contains("CrewChiefVersion")) clauses.add("CrewChiefVersion='" + version + "'");
+        if (status != null) clauses.add("ExecutionStatus='" + status + "'");
+        List<WorkflowExecutionInfo> all = Releases.list(s.stubs(), s.namespace(), String.join(" AND ", clauses), false);
+        cli.out.println(pad("RELEASE", 48) + " " + pad("RUNBOOK", 18) + " " + pad("ENV", 10) + " " + pad("VERSION", 9) + " " + pad("STATUS", 11) + " STEP");
+        for (WorkflowExecutionInfo i : all) {
+          String id = i.getExecution().getWorkflowId();
+          String[] parts = parse(id);
+          if (parts == null
+              || (runbook != null && !runbook.equals(parts[0]))
+              || (environment != null && !environment.equals(parts[1]))
+              || (version != null && !version.equals(parts[2]))
+              || (status != null && !Releases.statusName(i.getStatus()).equalsIgnoreCase(status.replace("Canceled", "CANCELED")))) {
+            continue;
+          }
+          String step = "";
+          if (Releases.running(i)) {
+            try {
+              step = Releases.progress(client, id).currentStep();
+            } catch (RuntimeException e) {
+              step = "?";
+            }
+          }
+          cli.out.println(pad(id, 48) + " " + pad(parts[0], 18) + " " + pad(parts[1], 10) + " " + pad(parts[2], 9) + " " + pad(Releases.statusName(i.getStatus()), 11) + " " + step);
+        }
+        return 0;
+      }
+    }
+
+    /** runbook, environment, version from a release id; runbooks known to this CLI. */
+    static String[] parse(String id) {
+      for (String rb : List.of(StagingDeploy.RUNBOOK, PromoteToProduction.RUNBOOK)) {
+        String p = "release-" + rb + "-";
+        if (id.startsWith(p)) {
+          String rest = id.substring(p.length());
+          int dash = rest.lastIndexOf('-');
+          if (dash > 0) {
+            return new String[] {rb, rest.substring(0, dash), rest.substring(dash + 1)};
+          }
+        }
+      }
+      return null;
+    }
+  }
+
+  @Command(name = "report", mixinStandardHelpOptions = true, description = "Markdown report of a release, from its history.")
+  static final class Report implements Callable<Integer> {
+    @ParentCommand CrewChiefCli cli;
+
+    @Parameters(index = "0", description = "the release id")
+    String release;
+
+    @Option(names = {"-o", "--output"}, description = "write to this file instead of standard output")
+    Path output;
+
+    @Override
+    public Integer call() throws Exception {
+      try (Session s = cli.session()) {
+        WorkflowClient client = s.client(false);
+        Releases.describe(s.stubs(), s.namespace(), release);
+        String md = markdown(client, release);
+        if (output != null) {
+          Files.writeString(output, md);
+          cli.out.println("wrote " + output);
+        } else {
+          cli.out.print(md);
+        }
+        return 0;
+      }
+    }
+
+    static String markdown(WorkflowClient client, String id) {
+      List<HistoryEvent> events = client.fetchHistory(id).getHistory().getEventsList();
+      return new HistoryReport(id, events).markdown();
+    }
+  }
+
+  @Command(name = "cancel", mixinStandardHelpOptions = true, description = "Cancel a release: it rolls back what it registered.")
+  static final class Cancel implements Callable<Integer> {
+    @ParentCommand CrewChiefCli cli;
+
+    @Parameters(index = "0", description = "the release id")
+    String release;
+
+    @Option(names = "--wait", description = "follow the rollback until the release ends")
+    boolean waitForEnd;
+
+    @Override
+    public Integer call() {
+      try (Session s = cli.session()) {
+        WorkflowClient client = s.client(false);
+        WorkflowExecutionInfo info = Releases.describe(s.stubs(), s.namespace(), release);
+        if (!Releases.running(info)) {
+          throw new Releases.Refused("release " + release + " is not running (" + Releases.statusName(info.getStatus()) + ")");
+        }
+        client.newUntypedWorkflowStub(release).cancel();
+        cli.out.println("cancel requested: " + release + " rolls back what it registered");
+        if (waitForEnd) {
+          Watch.follow(client, s, release, cli.out);
+        }
+        return 0;
+      }
+    }
+  }
+}

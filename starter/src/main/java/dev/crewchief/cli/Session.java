@@ -1,0 +1,117 @@
+package dev.crewchief.cli;
+
+import dev.crewchief.config.ConfigException;
+import dev.crewchief.config.ConfigLoader;
+import dev.crewchief.config.LoadedConfig;
+import dev.crewchief.runtime.LocalRuntime;
+import dev.crewchief.runtime.TemporalConnection;
+import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
+import io.temporal.client.WorkflowClient;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.ServiceLoader;
+
+/** One CLI invocation's config and Temporal connection (remote, or the embedded default). */
+final class Session implements AutoCloseable {
+  final Map<String, String> env;
+  private final Path configFlag;
+  private LoadedConfig config;
+  private WorkflowServiceStubs stubs;
+  private WorkflowClient client;
+  private LocalRuntime.Handle embedded;
+  private TemporalConnection connection;
+
+  Session(Map<String, String> env, Path configFlag) {
+    this.env = env;
+    this.configFlag = configFlag;
+  }
+
+  LoadedConfig config() {
+    if (config == null) {
+      ConfigLoader loader = new ConfigLoader(env);
+      config = loader.load(loader.locate(configFlag));
+    }
+    return config;
+  }
+
+  String taskQueue() {
+    return config().config().taskQueueOrDefault();
+  }
+
+  boolean embedded() {
+    return embedded != null;
+  }
+
+  /**
+   * Connects to the configured server. With no address configured, uses an embedded server on
+   * 127.0.0.1:7233 when one is up (another crewchief process runs it) or, when {@code
+   * mayStartEmbedded}, starts one with a worker in this process.
+   */
+  WorkflowClient client(boolean mayStartEmbedded) {
+    if (client != null) {
+      return client;
+    }
+    connection = TemporalConnection.fromEnvironment(env);
+    if (!connection.addressConfigured() && !listening(TemporalConnection.EMBEDDED_TARGET)) {
+      if (!mayStartEmbedded) {
+        throw new ConfigException(
+            "no Temporal server: set TEMPORAL_ADDRESS (or a temporal.toml profile), or run"
+                + " `crewchief start ...`, which runs an embedded server on "
+                + TemporalConnection.EMBEDDED_TARGET
+                + " while it lives");
+      }
+      LocalRuntime runtime =
+          ServiceLoader.load(LocalRuntime.class)
+              .findFirst()
+              .orElseThrow(() -> new ConfigException("the embedded runtime is not on the classpath"));
+      try {
+        embedded = runtime.start(7233, config(), env);
+      } catch (IOException e) {
+        throw new ConfigException("cannot start the embedded Temporal server: " + e.getMessage(), e);
+      }
+    }
+    stubs = connection.connect();
+    try {
+      stubs.blockingStub().getSystemInfo(GetSystemInfoRequest.getDefaultInstance());
+    } catch (RuntimeException e) {
+      throw new ConfigException(
+          "cannot reach Temporal at " + connection.target() + ": " + e.getMessage());
+    }
+    client = connection.client(stubs);
+    return client;
+  }
+
+  WorkflowServiceStubs stubs() {
+    return stubs;
+  }
+
+  String namespace() {
+    return connection.namespace();
+  }
+
+  private static boolean listening(String target) {
+    int colon = target.lastIndexOf(':');
+    try (Socket s = new Socket()) {
+      s.connect(
+          new InetSocketAddress(target.substring(0, colon), Integer.parseInt(target.substring(colon + 1))),
+          500);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public void close() {
+    if (stubs != null) {
+      stubs.shutdown();
+    }
+    if (embedded != null) {
+      embedded.close();
+    }
+  }
+}
