@@ -88,7 +88,12 @@ public final class CrewChiefCli {
             err.flush();
             return 2;
           }
-          if (ex instanceof Releases.Refused || ex instanceof IllegalArgumentException) {
+          if (ex instanceof IllegalArgumentException) {
+            err.println("crewchief: " + ex.getMessage());
+            err.flush();
+            return 2;
+          }
+          if (ex instanceof Releases.Refused) {
             err.println("crewchief: " + ex.getMessage());
             err.flush();
             return 1;

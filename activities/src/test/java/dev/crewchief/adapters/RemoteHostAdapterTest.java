@@ -1,0 +1,238 @@
+package dev.crewchief.adapters;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.crewchief.activities.ActionResult;
+import dev.crewchief.activities.ArchiveRequest;
+import dev.crewchief.activities.CommandRequest;
+import dev.crewchief.activities.HostRef;
+import dev.crewchief.activities.InspectRequest;
+import dev.crewchief.activities.PathFacts;
+import dev.crewchief.activities.ProbeRequest;
+import dev.crewchief.activities.SiteRequest;
+import dev.crewchief.activities.SyncRequest;
+import dev.crewchief.activities.SyncResult;
+import dev.crewchief.adapters.nginx.NginxProxyActivitiesImpl;
+import dev.crewchief.adapters.secrets.SecretResolver;
+import dev.crewchief.adapters.ssh.RemoteHostActivitiesImpl;
+import dev.crewchief.adapters.ssh.SshHosts;
+import dev.crewchief.config.NginxConfig;
+import io.temporal.failure.ApplicationFailure;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The SSH and nginx adapters against the real sandbox host (sshd, nginx, python3). */
+class RemoteHostAdapterTest {
+  static Sandbox sandbox;
+  static HostRef host;
+  static RemoteHostActivitiesImpl remote;
+  static NginxProxyActivitiesImpl proxy;
+
+  @BeforeAll
+  static void up() {
+    sandbox = Sandbox.get();
+    host = hostWith("file:" + sandbox.dir.resolve("client_ed25519"), sandbox.dir.resolve("known_hosts").toString());
+    SshHosts ssh = new SshHosts(new SecretResolver(Map.of()));
+    remote = new RemoteHostActivitiesImpl(ssh);
+    proxy = new NginxProxyActivitiesImpl(ssh);
+  }
+
+  static HostRef hostWith(String keyRef, String knownHosts) {
+    return new HostRef("sandbox", "127.0.0.1", sandbox.sshPort(), sandbox.user(), keyRef, knownHosts);
+  }
+
+  String run(String command) {
+    return remote.runCommand(new CommandRequest("test", host, command, false)).output();
+  }
+
+  @Test
+  void runsCommandsAsTheConfiguredUser() {
+    assertEquals(sandbox.user(), run("id -un").strip());
+  }
+
+  @Test
+  void failingCommandIsRemoteCommandFailedWithItsError() {
+    ApplicationFailure f =
+        assertThrows(ApplicationFailure.class, () -> run("echo nope >&2; exit 7"));
+    assertEquals("RemoteCommandFailed", f.getType());
+    assertTrue(f.getOriginalMessage().contains("exit 7"), f.getOriginalMessage());
+    assertTrue(f.getOriginalMessage().contains("nope"), f.getOriginalMessage());
+  }
+
+  @Test
+  void wrongHostKeyIsRefusedNonRetryable(@TempDir Path tmp) throws Exception {
+    Sandbox.run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", tmp.resolve("other").toString());
+    String otherKey = Files.readString(tmp.resolve("other.pub")).split(" ")[1];
+    Path known = tmp.resolve("known_hosts");
+    Files.writeString(known, "[127.0.0.1]:" + sandbox.sshPort() + " ssh-ed25519 " + otherKey + "\n");
+    HostRef h = hostWith("file:" + sandbox.dir.resolve("client_ed25519"), known.toString());
+    ApplicationFailure f =
+        assertThrows(
+            ApplicationFailure.class,
+            () -> remote.runCommand(new CommandRequest("test", h, "true", false)));
+    assertEquals("SshHostKeyMismatch", f.getType());
+    assertTrue(f.isNonRetryable());
+    assertTrue(f.getOriginalMessage().contains(known.toString()), f.getOriginalMessage());
+  }
+
+  @Test
+  void hostMissingFromKnownHostsIsRefused(@TempDir Path tmp) throws Exception {
+    Path known = tmp.resolve("known_hosts");
+    Files.writeString(known, "");
+    HostRef h = hostWith("file:" + sandbox.dir.resolve("client_ed25519"), known.toString());
+    ApplicationFailure f =
+        assertThrows(
+            ApplicationFailure.class,
+            () -> remote.runCommand(new CommandRequest("test", h, "true", false)));
+    assertEquals("SshHostKeyMismatch", f.getType());
+  }
+
+  @Test
+  void refusedKeyIsSshAuthFailedNonRetryable() {
+    HostRef h = hostWith("file:" + sandbox.dir.resolve("stranger_ed25519"), sandbox.dir.resolve("known_hosts").toString());
+    ApplicationFailure f =
+        assertThrows(
+            ApplicationFailure.class,
+            () -> remote.runCommand(new CommandRequest("test", h, "true", false)));
+    assertEquals("SshAuthFailed", f.getType());
+    assertTrue(f.isNonRetryable());
+    assertTrue(f.getOriginalMessage().contains("stranger_ed25519"), f.getOriginalMessage());
+  }
+
+  @Test
+  void keyFromEnvironmentReference() throws IOException {
+    String key = Files.readString(sandbox.dir.resolve("client_ed25519"));
+    SshHosts ssh = new SshHosts(new SecretResolver(Map.of("SANDBOX_KEY", key)));
+    HostRef h = hostWith("env:SANDBOX_KEY", sandbox.dir.resolve("known_hosts").toString());
+    ActionResult r = new RemoteHostActivitiesImpl(ssh).runCommand(new CommandRequest("t", h, "echo hi", false));
+    assertEquals("hi", r.output().strip());
+    ApplicationFailure f =
+        assertThrows(
+            ApplicationFailure.class,
+            () -> new RemoteHostActivitiesImpl(new SshHosts(new SecretResolver(Map.of())))
+                .runCommand(new CommandRequest("t", h, "true", false)));
+    assertEquals("SecretUnresolved", f.getType());
+    assertFalse(f.getOriginalMessage().contains("PRIVATE KEY"));
+  }
+
+  @Test
+  void unreachableHostIsRetryable() throws IOException {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    HostRef h = new HostRef("gone", "127.0.0.1", port, "x", "file:" + sandbox.dir.resolve("client_ed25519"), sandbox.dir.resolve("known_hosts").toString());
+    ApplicationFailure f =
+        assertThrows(
+            ApplicationFailure.class,
+            () -> remote.runCommand(new CommandRequest("test", h, "true", false)));
+    assertEquals("SshUnreachable", f.getType());
+    assertFalse(f.isNonRetryable());
+  }
+
+  @Test
+  void dryRunTouchesNothing() {
+    HostRef nowhere = new HostRef("nowhere", "127.0.0.1", 1, "x", "file:/nonexistent", "/nonexistent");
+    ActionResult r = remote.runCommand(new CommandRequest("t", nowhere, "rm -rf /tmp/x", true));
+    assertTrue(r.rehearsed());
+    assertTrue(r.action().contains("rm -rf /tmp/x"));
+    assertFalse(remote.inspect(new InspectRequest("t", nowhere, List.of("/"), true)).known());
+  }
+
+  @Test
+  void syncUploadsOnlyWhatChanged(@TempDir Path src) throws IOException {
+    Files.createDirectories(src.resolve("pkg/__pycache__"));
+    Files.writeString(src.resolve("a.txt"), "one");
+    Files.writeString(src.resolve("pkg/b.py"), "print('b')");
+    Files.writeString(src.resolve("pkg/__pycache__/b.cpython.pyc"), "junk");
+    String dest = sandbox.home() + "/sync-test-" + System.nanoTime();
+    SyncRequest req = new SyncRequest("sync", host, src.toString(), dest, List.of("__pycache__", "*.pyc"), false);
+
+    SyncResult first = remote.syncDirectory(req);
+    assertEquals(List.of("a.txt", "pkg/b.py"), first.uploaded());
+
+    SyncResult again = remote.syncDirectory(req);
+    assertEquals(List.of(), again.uploaded());
+    assertEquals(2, again.unchanged());
+
+    run("chmod 400 " + dest + "/pkg/b.py");
+    Files.writeString(src.resolve("pkg/b.py"), "print('b2')");
+    SyncResult changed = remote.syncDirectory(req);
+    assertEquals(List.of("pkg/b.py"), changed.uploaded());
+    assertEquals("print('b2')", run("cat " + dest + "/pkg/b.py"));
+    assertEquals("", run("ls " + dest + "/pkg | grep pycache || true").strip());
+  }
+
+  @Test
+  void inspectAndArchiveThenDelete() {
+    String base = sandbox.home() + "/archive-test-" + System.nanoTime();
+    run("mkdir -p " + base + " && cd " + base + " && echo db > data.sqlite && echo log > app.log");
+    PathFacts facts =
+        remote.inspect(new InspectRequest("i", host, List.of(base + "/data.sqlite", base + "/missing"), false));
+    assertTrue(facts.known());
+    assertEquals(List.of(base + "/data.sqlite"), facts.existing());
+
+    String archive = base + "-archive/staging.tar.gz";
+    ArchiveRequest req = new ArchiveRequest("a", host, base, List.of("data.sqlite", "app.log", "absent.log"), archive, false);
+    ActionResult r = remote.archiveAndDelete(req);
+    assertTrue(r.output().contains("archived"), r.output());
+    assertEquals("", run("ls " + base).strip());
+    String listing = run("tar -tzf " + archive);
+    assertTrue(listing.contains("data.sqlite") && listing.contains("app.log"), listing);
+    assertEquals("db", run("tar -xzOf " + archive + " data.sqlite").strip());
+
+    // A retry after the delete is a no-op that keeps the archive.
+    assertTrue(remote.archiveAndDelete(req).output().contains("nothing left"));
+    assertTrue(run("tar -tzf " + archive).contains("data.sqlite"));
+  }
+
+  @Test
+  void nginxSiteSwitchReloadAndProbe() throws IOException {
+    int appPort;
+    try (ServerSocket s = new ServerSocket(0)) {
+      appPort = s.getLocalPort();
+    }
+    String www = sandbox.home() + "/www-" + appPort;
+    run("mkdir -p " + www + " && echo hello-app-" + appPort + " > " + www + "/index.html && cd " + www
+        + " && (setsid nohup python3 -m http.server " + appPort + " --bind 127.0.0.1 >/dev/null 2>&1 &) ; for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:" + appPort + "/ && break; sleep 0.1; done");
+    NginxConfig nginx = nginxConfig();
+    String domain = "switch-" + appPort + ".test";
+    ProbeRequest probe = new ProbeRequest("p", host, "http://127.0.0.1:" + sandbox.nginxPort() + "/", domain, "hello-app-" + appPort, false);
+
+    proxy.switchSite(new SiteRequest("attach", host, nginx, domain, appPort, false));
+    assertTrue(proxy.probe(probe).output().startsWith("200"));
+
+    proxy.switchSite(new SiteRequest("detach", host, nginx, domain, null, false));
+    ApplicationFailure detached = assertThrows(ApplicationFailure.class, () -> proxy.probe(probe));
+    assertEquals("ProbeFailed", detached.getType());
+    assertTrue(detached.getOriginalMessage().contains("503"), detached.getOriginalMessage());
+
+    // A block nginx rejects is put back and fails non-retryable; the site keeps serving.
+    proxy.switchSite(new SiteRequest("attach", host, nginx, domain, appPort, false));
+    NginxConfig broken = new NginxConfig(nginx.sitesDir(), "127.0.0.1:notaport", nginx.pidFile(), nginx.testCommand(), nginx.reloadCommand(), nginx.probeUrl());
+    ApplicationFailure rejected =
+        assertThrows(
+            ApplicationFailure.class,
+            () -> proxy.switchSite(new SiteRequest("bad", host, broken, domain, appPort, false)));
+    assertEquals("NginxConfigRejected", rejected.getType());
+    assertTrue(rejected.isNonRetryable());
+    assertTrue(proxy.probe(probe).output().contains("hello-app-" + appPort));
+    run("pkill -f 'http.server " + appPort + "' || true");
+  }
+
+  NginxConfig nginxConfig() {
+    String prefix = sandbox.home() + "/nginx";
+    String base = "nginx -p " + prefix + "/ -e " + prefix + "/logs/error.log -c " + prefix + "/conf/nginx.conf";
+    return new NginxConfig(prefix + "/sites", "127.0.0.1:" + sandbox.nginxPort(), prefix + "/nginx.pid", base + " -t", base + " -s reload", "http://127.0.0.1:" + sandbox.nginxPort() + "/");
+  }
+}

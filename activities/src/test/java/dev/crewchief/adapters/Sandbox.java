@@ -1,0 +1,103 @@
+package dev.crewchief.adapters;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The sandbox host of deploy/sandbox: a real sshd on loopback with its own host key, a key-only
+ * user, nginx run by that user, supervisor and python3. Started once per test JVM by running the
+ * sandbox script, and stopped when the JVM exits.
+ */
+public final class Sandbox {
+  private static Sandbox instance;
+
+  public final Path dir;
+  public final Map<String, String> env;
+
+  private Sandbox(Path dir, Map<String, String> env) {
+    this.dir = dir;
+    this.env = env;
+  }
+
+  public static synchronized Sandbox get() {
+    if (instance == null) {
+      instance = start();
+    }
+    return instance;
+  }
+
+  public static Path repoRoot() {
+    Path p = Path.of("").toAbsolutePath();
+    while (p != null && !Files.exists(p.resolve("deploy/sandbox/sandbox.sh"))) {
+      p = p.getParent();
+    }
+    if (p == null) {
+      throw new IllegalStateException("deploy/sandbox/sandbox.sh not found above " + Path.of("").toAbsolutePath());
+    }
+    return p;
+  }
+
+  private static Sandbox start() {
+    try {
+      Path dir = Files.createTempDirectory("crewchief-sandbox-");
+      Path script = repoRoot().resolve("deploy/sandbox/sandbox.sh");
+      run(script.toString(), "up", dir.toString());
+      Map<String, String> env = new HashMap<>();
+      for (String line : Files.readAllLines(dir.resolve("sandbox.env"))) {
+        int eq = line.indexOf('=');
+        if (eq > 0 && !line.startsWith("#")) {
+          env.put(line.substring(0, eq).replace("export ", "").trim(), line.substring(eq + 1).replace("\"", "").replace("'", "").trim());
+        }
+      }
+      Sandbox s = new Sandbox(dir, env);
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    try {
+                      run(script.toString(), "down", dir.toString());
+                    } catch (RuntimeException e) {
+                      System.err.println("sandbox down failed: " + e.getMessage());
+                    }
+                  }));
+      return s;
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public static void run(String... cmd) {
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes());
+      if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException(String.join(" ", cmd) + " failed:\n" + out);
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public int sshPort() {
+    return Integer.parseInt(env.get("SSH_PORT"));
+  }
+
+  public int nginxPort() {
+    return Integer.parseInt(env.get("NGINX_PORT"));
+  }
+
+  public String user() {
+    return env.get("SANDBOX_USER");
+  }
+
+  public Path home() {
+    return dir.resolve("home");
+  }
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need on a fresh Debian 12 machine (as root), then runs
+# every test tier with Maven: workflow tests, adapter tests against a real sshd/nginx/supervisor
+# host, and the end-to-end test (worker and CLI as separate processes).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+need=()
+for pkg_bin in openssh-server:/usr/sbin/sshd openssh-client:/usr/bin/ssh-keygen nginx-light:/usr/sbin/nginx \
+  supervisor:/usr/bin/supervisord sqlite3:/usr/bin/sqlite3 curl:/usr/bin/curl python3-venv:/usr/lib/python3.11/venv \
+  procps:/usr/bin/pgrep; do
+  pkg=${pkg_bin%%:*}; path=${pkg_bin#*:}
+  [ -e "$path" ] || need+=("$pkg")
+done
+if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then need+=(openjdk-17-jdk-headless maven); fi
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# Debian starts nginx and sshd services on install; the tests run their own on loopback.
+systemctl disable --now nginx >/dev/null 2>&1 || true
+
+mvn -B -ntp verify "$@"
