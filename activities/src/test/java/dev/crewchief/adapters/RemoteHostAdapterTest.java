@@ -204,7 +204,7 @@ class RemoteHostAdapterTest {
     }
     String www = sandbox.home() + "/www-" + appPort;
     run("mkdir -p " + www + " && echo hello-app-" + appPort + " > " + www + "/index.html && cd " + www
-        + " && (setsid nohup python3 -m http.server " + appPort + " --bind 127.0.0.1 >/dev/null 2>&1 &) ; for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:" + appPort + "/ && break; sleep 0.1; done");
+        + " && (setsid nohup python3 -m http.server " + appPort + " --bind 127.0.0.1 >/dev/null 2>&1 & echo $! > server.pid) ; for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:" + appPort + "/ && break; sleep 0.1; done");
     NginxConfig nginx = nginxConfig();
     String domain = "switch-" + appPort + ".test";
     ProbeRequest probe = new ProbeRequest("p", host, "http://127.0.0.1:" + sandbox.nginxPort() + "/", domain, "hello-app-" + appPort, false);
@@ -227,12 +227,12 @@ class RemoteHostAdapterTest {
     assertEquals("NginxConfigRejected", rejected.getType());
     assertTrue(rejected.isNonRetryable());
     assertTrue(proxy.probe(probe).output().contains("hello-app-" + appPort));
-    run("pkill -f 'http.server " + appPort + "' || true");
+    run("kill $(cat " + www + "/server.pid)");
   }
 
   NginxConfig nginxConfig() {
     String prefix = sandbox.home() + "/nginx";
-    String base = "nginx -p " + prefix + "/ -e " + prefix + "/logs/error.log -c " + prefix + "/conf/nginx.conf";
+    String base = "/usr/sbin/nginx -p " + prefix + "/ -e " + prefix + "/logs/error.log -c " + prefix + "/conf/nginx.conf";
     return new NginxConfig(prefix + "/sites", "127.0.0.1:" + sandbox.nginxPort(), prefix + "/nginx.pid", base + " -t", base + " -s reload", "http://127.0.0.1:" + sandbox.nginxPort() + "/");
   }
 }

@@ -137,7 +137,12 @@ public final class SshHosts {
       Integer status = cmd.getExitStatus();
       if (status == null) {
         throw ApplicationFailure.newFailure(
-            "command did not finish within " + timeout + ": " + command, "RemoteCommandTimedOut");
+            (cmd.isOpen()
+                    ? "command did not finish within " + timeout
+                    : "command ended without an exit status (killed by a signal?)")
+                + ": "
+                + command,
+            "RemoteCommandTimedOut");
       }
       return new ExecResult(
           status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
