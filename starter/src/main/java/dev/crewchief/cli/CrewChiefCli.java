@@ -100,7 +100,10 @@ public final class CrewChiefCli {
           }
           throw ex;
         });
-    return cmd.execute(args);
+    int code = cmd.execute(args);
+    cmd.getOut().flush();
+    cmd.getErr().flush();
+    return code;
   }
 
   Map<String, String> env;

@@ -182,7 +182,11 @@ class RandoPonyEndToEndIT {
       List<String> keyLines = key.lines().filter(l -> !l.startsWith("-----") && l.length() > 20).toList();
       assertFalse(keyLines.isEmpty());
       for (String id : List.of("release-randopony-staging-sandbox-2013r1", promote1, "release-randopony-staging-sandbox-2014r1", promote2)) {
-        String json = client.fetchHistory(id).toJson(true);
+        StringBuilder decoded = new StringBuilder();
+        for (var event : client.fetchHistory(id).getHistory().getEventsList()) {
+          collect(event, decoded);
+        }
+        String json = decoded + client.fetchHistory(id).toJson(true);
         assertTrue(json.contains("client_ed25519"), "the key reference is there");
         assertFalse(json.contains("PRIVATE KEY"), id);
         for (String line : keyLines) {
@@ -191,6 +195,28 @@ class RandoPonyEndToEndIT {
       }
     } finally {
       stubs.shutdown();
+    }
+  }
+
+  /** Every string and every payload (decoded as UTF-8) in a history event, recursively. */
+  static void collect(com.google.protobuf.Message m, StringBuilder sb) {
+    if (m instanceof io.temporal.api.common.v1.Payload p) {
+      sb.append(p.getData().toStringUtf8()).append('\n');
+    }
+    for (Object v : m.getAllFields().values()) {
+      if (v instanceof com.google.protobuf.Message mm) {
+        collect(mm, sb);
+      } else if (v instanceof List<?> list) {
+        for (Object o : list) {
+          if (o instanceof com.google.protobuf.Message mm) {
+            collect(mm, sb);
+          } else {
+            sb.append(o).append('\n');
+          }
+        }
+      } else {
+        sb.append(v).append('\n');
+      }
     }
   }
 
