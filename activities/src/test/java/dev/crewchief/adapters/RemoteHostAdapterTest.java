@@ -41,14 +41,18 @@ class RemoteHostAdapterTest {
   @BeforeAll
   static void up() {
     sandbox = Sandbox.get();
-    host = hostWith("file:" + sandbox.dir.resolve("client_ed25519"), sandbox.dir.resolve("known_hosts").toString());
+    host =
+        hostWith(
+            "file:" + sandbox.dir.resolve("client_ed25519"),
+            sandbox.dir.resolve("known_hosts").toString());
     SshHosts ssh = new SshHosts(new SecretResolver(Map.of()));
     remote = new RemoteHostActivitiesImpl(ssh);
     proxy = new NginxProxyActivitiesImpl(ssh);
   }
 
   static HostRef hostWith(String keyRef, String knownHosts) {
-    return new HostRef("sandbox", "127.0.0.1", sandbox.sshPort(), sandbox.user(), keyRef, knownHosts);
+    return new HostRef(
+        "sandbox", "127.0.0.1", sandbox.sshPort(), sandbox.user(), keyRef, knownHosts);
   }
 
   String run(String command) {
@@ -71,10 +75,12 @@ class RemoteHostAdapterTest {
 
   @Test
   void wrongHostKeyIsRefusedNonRetryable(@TempDir Path tmp) throws Exception {
-    Sandbox.run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", tmp.resolve("other").toString());
+    Sandbox.run(
+        "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", tmp.resolve("other").toString());
     String otherKey = Files.readString(tmp.resolve("other.pub")).split(" ")[1];
     Path known = tmp.resolve("known_hosts");
-    Files.writeString(known, "[127.0.0.1]:" + sandbox.sshPort() + " ssh-ed25519 " + otherKey + "\n");
+    Files.writeString(
+        known, "[127.0.0.1]:" + sandbox.sshPort() + " ssh-ed25519 " + otherKey + "\n");
     HostRef h = hostWith("file:" + sandbox.dir.resolve("client_ed25519"), known.toString());
     ApplicationFailure f =
         assertThrows(
@@ -99,7 +105,10 @@ class RemoteHostAdapterTest {
 
   @Test
   void refusedKeyIsSshAuthFailedNonRetryable() {
-    HostRef h = hostWith("file:" + sandbox.dir.resolve("stranger_ed25519"), sandbox.dir.resolve("known_hosts").toString());
+    HostRef h =
+        hostWith(
+            "file:" + sandbox.dir.resolve("stranger_ed25519"),
+            sandbox.dir.resolve("known_hosts").toString());
     ApplicationFailure f =
         assertThrows(
             ApplicationFailure.class,
@@ -114,13 +123,15 @@ class RemoteHostAdapterTest {
     String key = Files.readString(sandbox.dir.resolve("client_ed25519"));
     SshHosts ssh = new SshHosts(new SecretResolver(Map.of("SANDBOX_KEY", key)));
     HostRef h = hostWith("env:SANDBOX_KEY", sandbox.dir.resolve("known_hosts").toString());
-    ActionResult r = new RemoteHostActivitiesImpl(ssh).runCommand(new CommandRequest("t", h, "echo hi", false));
+    ActionResult r =
+        new RemoteHostActivitiesImpl(ssh).runCommand(new CommandRequest("t", h, "echo hi", false));
     assertEquals("hi", r.output().strip());
     ApplicationFailure f =
         assertThrows(
             ApplicationFailure.class,
-            () -> new RemoteHostActivitiesImpl(new SshHosts(new SecretResolver(Map.of())))
-                .runCommand(new CommandRequest("t", h, "true", false)));
+            () ->
+                new RemoteHostActivitiesImpl(new SshHosts(new SecretResolver(Map.of())))
+                    .runCommand(new CommandRequest("t", h, "true", false)));
     assertEquals("SecretUnresolved", f.getType());
     assertFalse(f.getOriginalMessage().contains("PRIVATE KEY"));
   }
@@ -131,7 +142,14 @@ class RemoteHostAdapterTest {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    HostRef h = new HostRef("gone", "127.0.0.1", port, "x", "file:" + sandbox.dir.resolve("client_ed25519"), sandbox.dir.resolve("known_hosts").toString());
+    HostRef h =
+        new HostRef(
+            "gone",
+            "127.0.0.1",
+            port,
+            "x",
+            "file:" + sandbox.dir.resolve("client_ed25519"),
+            sandbox.dir.resolve("known_hosts").toString());
     ApplicationFailure f =
         assertThrows(
             ApplicationFailure.class,
@@ -142,7 +160,8 @@ class RemoteHostAdapterTest {
 
   @Test
   void dryRunTouchesNothing() {
-    HostRef nowhere = new HostRef("nowhere", "127.0.0.1", 1, "x", "file:/nonexistent", "/nonexistent");
+    HostRef nowhere =
+        new HostRef("nowhere", "127.0.0.1", 1, "x", "file:/nonexistent", "/nonexistent");
     ActionResult r = remote.runCommand(new CommandRequest("t", nowhere, "rm -rf /tmp/x", true));
     assertTrue(r.rehearsed());
     assertTrue(r.action().contains("rm -rf /tmp/x"));
@@ -156,7 +175,8 @@ class RemoteHostAdapterTest {
     Files.writeString(src.resolve("pkg/b.py"), "print('b')");
     Files.writeString(src.resolve("pkg/__pycache__/b.cpython.pyc"), "junk");
     String dest = sandbox.home() + "/sync-test-" + System.nanoTime();
-    SyncRequest req = new SyncRequest("sync", host, src.toString(), dest, List.of("__pycache__", "*.pyc"), false);
+    SyncRequest req =
+        new SyncRequest("sync", host, src.toString(), dest, List.of("__pycache__", "*.pyc"), false);
 
     SyncResult first = remote.syncDirectory(req);
     assertEquals(List.of("a.txt", "pkg/b.py"), first.uploaded());
@@ -178,12 +198,16 @@ class RemoteHostAdapterTest {
     String base = sandbox.home() + "/archive-test-" + System.nanoTime();
     run("mkdir -p " + base + " && cd " + base + " && echo db > data.sqlite && echo log > app.log");
     PathFacts facts =
-        remote.inspect(new InspectRequest("i", host, List.of(base + "/data.sqlite", base + "/missing"), false));
+        remote.inspect(
+            new InspectRequest(
+                "i", host, List.of(base + "/data.sqlite", base + "/missing"), false));
     assertTrue(facts.known());
     assertEquals(List.of(base + "/data.sqlite"), facts.existing());
 
     String archive = base + "-archive/staging.tar.gz";
-    ArchiveRequest req = new ArchiveRequest("a", host, base, List.of("data.sqlite", "app.log", "absent.log"), archive, false);
+    ArchiveRequest req =
+        new ArchiveRequest(
+            "a", host, base, List.of("data.sqlite", "app.log", "absent.log"), archive, false);
     ActionResult r = remote.archiveAndDelete(req);
     assertTrue(r.output().contains("archived"), r.output());
     assertEquals("", run("ls " + base).strip());
@@ -203,11 +227,30 @@ class RemoteHostAdapterTest {
       appPort = s.getLocalPort();
     }
     String www = sandbox.home() + "/www-" + appPort;
-    run("mkdir -p " + www + " && echo hello-app-" + appPort + " > " + www + "/index.html && cd " + www
-        + " && (setsid nohup python3 -m http.server " + appPort + " --bind 127.0.0.1 >/dev/null 2>&1 & echo $! > server.pid) ; for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:" + appPort + "/ && break; sleep 0.1; done");
+    run(
+        "mkdir -p "
+            + www
+            + " && echo hello-app-"
+            + appPort
+            + " > "
+            + www
+            + "/index.html && cd "
+            + www
+            + " && (setsid nohup python3 -m http.server "
+            + appPort
+            + " --bind 127.0.0.1 >/dev/null 2>&1 & echo $! > server.pid) ; for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:"
+            + appPort
+            + "/ && break; sleep 0.1; done");
     NginxConfig nginx = nginxConfig();
     String domain = "switch-" + appPort + ".test";
-    ProbeRequest probe = new ProbeRequest("p", host, "http://127.0.0.1:" + sandbox.nginxPort() + "/", domain, "hello-app-" + appPort, false);
+    ProbeRequest probe =
+        new ProbeRequest(
+            "p",
+            host,
+            "http://127.0.0.1:" + sandbox.nginxPort() + "/",
+            domain,
+            "hello-app-" + appPort,
+            false);
 
     proxy.switchSite(new SiteRequest("attach", host, nginx, domain, appPort, false));
     assertTrue(proxy.probe(probe).output().startsWith("200"));
@@ -219,7 +262,14 @@ class RemoteHostAdapterTest {
 
     // A block nginx rejects is put back and fails non-retryable; the site keeps serving.
     proxy.switchSite(new SiteRequest("attach", host, nginx, domain, appPort, false));
-    NginxConfig broken = new NginxConfig(nginx.sitesDir(), "127.0.0.1:notaport", nginx.pidFile(), nginx.testCommand(), nginx.reloadCommand(), nginx.probeUrl());
+    NginxConfig broken =
+        new NginxConfig(
+            nginx.sitesDir(),
+            "127.0.0.1:notaport",
+            nginx.pidFile(),
+            nginx.testCommand(),
+            nginx.reloadCommand(),
+            nginx.probeUrl());
     ApplicationFailure rejected =
         assertThrows(
             ApplicationFailure.class,
@@ -232,7 +282,20 @@ class RemoteHostAdapterTest {
 
   NginxConfig nginxConfig() {
     String prefix = sandbox.home() + "/nginx";
-    String base = "/usr/sbin/nginx -p " + prefix + "/ -e " + prefix + "/logs/error.log -c " + prefix + "/conf/nginx.conf";
-    return new NginxConfig(prefix + "/sites", "127.0.0.1:" + sandbox.nginxPort(), prefix + "/nginx.pid", base + " -t", base + " -s reload", "http://127.0.0.1:" + sandbox.nginxPort() + "/");
+    String base =
+        "/usr/sbin/nginx -p "
+            + prefix
+            + "/ -e "
+            + prefix
+            + "/logs/error.log -c "
+            + prefix
+            + "/conf/nginx.conf";
+    return new NginxConfig(
+        prefix + "/sites",
+        "127.0.0.1:" + sandbox.nginxPort(),
+        prefix + "/nginx.pid",
+        base + " -t",
+        base + " -s reload",
+        "http://127.0.0.1:" + sandbox.nginxPort() + "/");
   }
 }

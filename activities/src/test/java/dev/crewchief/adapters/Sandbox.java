@@ -36,7 +36,8 @@ public final class Sandbox {
       p = p.getParent();
     }
     if (p == null) {
-      throw new IllegalStateException("deploy/sandbox/sandbox.sh not found above " + Path.of("").toAbsolutePath());
+      throw new IllegalStateException(
+          "deploy/sandbox/sandbox.sh not found above " + Path.of("").toAbsolutePath());
     }
     return p;
   }
@@ -50,7 +51,9 @@ public final class Sandbox {
       for (String line : Files.readAllLines(dir.resolve("sandbox.env"))) {
         int eq = line.indexOf('=');
         if (eq > 0 && !line.startsWith("#")) {
-          env.put(line.substring(0, eq).replace("export ", "").trim(), line.substring(eq + 1).replace("\"", "").replace("'", "").trim());
+          env.put(
+              line.substring(0, eq).replace("export ", "").trim(),
+              line.substring(eq + 1).replace("\"", "").replace("'", "").trim());
         }
       }
       Sandbox s = new Sandbox(dir, env);

@@ -139,10 +139,14 @@ public final class CrewChiefCli {
     @Option(names = "--version", required = true, description = "the release, e.g. 2014r1")
     String version;
 
-    @Option(names = "--dry-run", description = "rehearse: validate and record every action, change nothing")
+    @Option(
+        names = "--dry-run",
+        description = "rehearse: validate and record every action, change nothing")
     boolean dryRun;
 
-    @Option(names = "--wait", description = "watch until the release ends (always on with the embedded server)")
+    @Option(
+        names = "--wait",
+        description = "watch until the release ends (always on with the embedded server)")
     boolean waitForEnd;
 
     @Option(
@@ -158,7 +162,9 @@ public final class CrewChiefCli {
       ReleaseIds.validate(runbook, environment, version);
       if (!RANDOPONY_RELEASE.matcher(version).matches()) {
         throw new IllegalArgumentException(
-            "version '" + version + "' is not a RandoPony release id: year + r + number, e.g. 2014r1");
+            "version '"
+                + version
+                + "' is not a RandoPony release id: year + r + number, e.g. 2014r1");
       }
       if (approveAs != null && !dryRun) {
         throw new IllegalArgumentException(
@@ -169,8 +175,7 @@ public final class CrewChiefCli {
     int launch(Session s, String runbook, Class<?> iface, String type, Object request) {
       WorkflowClient client = s.client(true);
       String id = ReleaseIds.workflowId(runbook, environment, version);
-      for (WorkflowExecutionInfo open :
-          Releases.list(s.stubs(), s.namespace(), null, true)) {
+      for (WorkflowExecutionInfo open : Releases.list(s.stubs(), s.namespace(), null, true)) {
         String other = open.getExecution().getWorkflowId();
         if (other.startsWith(ReleaseIds.prefix(runbook, environment)) && !other.equals(id)) {
           throw new Releases.Refused(
@@ -304,7 +309,8 @@ public final class CrewChiefCli {
     @Option(
         names = "--previous",
         required = true,
-        description = "the production release whose data moves over, or 'none' for a fresh database")
+        description =
+            "the production release whose data moves over, or 'none' for a fresh database")
     String previous;
 
     @Override
@@ -320,11 +326,18 @@ public final class CrewChiefCli {
       }
       try (Session s = cli().session()) {
         RandoPonySite site =
-            Plans.randopony(s.config(), environment, prev == null ? List.of(version) : List.of(version, prev));
+            Plans.randopony(
+                s.config(), environment, prev == null ? List.of(version) : List.of(version, prev));
         s.client(true);
         PromoteRequest req =
-            new PromoteRequest(context(s, PromoteToProduction.RUNBOOK, searchAttributes(s)), site, prev);
-        return launch(s, PromoteToProduction.RUNBOOK, PromoteToProduction.class, PromoteToProduction.TYPE, req);
+            new PromoteRequest(
+                context(s, PromoteToProduction.RUNBOOK, searchAttributes(s)), site, prev);
+        return launch(
+            s,
+            PromoteToProduction.RUNBOOK,
+            PromoteToProduction.class,
+            PromoteToProduction.TYPE,
+            req);
       }
     }
   }
@@ -334,16 +347,24 @@ public final class CrewChiefCli {
   abstract static class Decide implements Callable<Integer> {
     @ParentCommand CrewChiefCli cli;
 
-    @Parameters(index = "0", description = "the release id, e.g. release-randopony-promote-prod-2014r1")
+    @Parameters(
+        index = "0",
+        description = "the release id, e.g. release-randopony-promote-prod-2014r1")
     String release;
 
     @Parameters(index = "1", description = "the gate, e.g. confirm-release")
     String gate;
 
-    @Option(names = "--as", required = true, description = "who decides (must hold a role the gate allows)")
+    @Option(
+        names = "--as",
+        required = true,
+        description = "who decides (must hold a role the gate allows)")
     String approver;
 
-    @Option(names = {"-m", "--comment"}, description = "why", defaultValue = "")
+    @Option(
+        names = {"-m", "--comment"},
+        description = "why",
+        defaultValue = "")
     String comment;
 
     abstract GateDecision.Decision decision();
@@ -355,24 +376,41 @@ public final class CrewChiefCli {
         WorkflowExecutionInfo info = Releases.describe(s.stubs(), s.namespace(), release);
         if (!Releases.running(info)) {
           throw new Releases.Refused(
-              "release " + release + " is not running (" + Releases.statusName(info.getStatus()) + ")");
+              "release "
+                  + release
+                  + " is not running ("
+                  + Releases.statusName(info.getStatus())
+                  + ")");
         }
         ReleaseControl stub = client.newWorkflowStub(ReleaseControl.class, release);
         try {
           GateView v = stub.decideGate(new GateDecision(gate, decision(), approver, comment));
           cli.out.println(
-              "accepted: gate " + v.name() + " " + v.status() + " by " + v.decidedBy() + " at " + v.decidedAt());
+              "accepted: gate "
+                  + v.name()
+                  + " "
+                  + v.status()
+                  + " by "
+                  + v.decidedBy()
+                  + " at "
+                  + v.decidedAt());
           return 0;
         } catch (WorkflowUpdateException e) {
           Throwable c = e.getCause();
-          String msg = c instanceof ApplicationFailure af ? af.getOriginalMessage() : String.valueOf(c == null ? e.getMessage() : c.getMessage());
+          String msg =
+              c instanceof ApplicationFailure af
+                  ? af.getOriginalMessage()
+                  : String.valueOf(c == null ? e.getMessage() : c.getMessage());
           throw new Releases.Refused("refused: " + msg);
         }
       }
     }
   }
 
-  @Command(name = "approve", mixinStandardHelpOptions = true, description = "Approve a gate of a running release.")
+  @Command(
+      name = "approve",
+      mixinStandardHelpOptions = true,
+      description = "Approve a gate of a running release.")
   static final class Approve extends Decide {
     @Override
     GateDecision.Decision decision() {
@@ -380,7 +418,10 @@ public final class CrewChiefCli {
     }
   }
 
-  @Command(name = "reject", mixinStandardHelpOptions = true, description = "Reject a gate: the release rolls back and fails.")
+  @Command(
+      name = "reject",
+      mixinStandardHelpOptions = true,
+      description = "Reject a gate: the release rolls back and fails.")
   static final class Reject extends Decide {
     @Override
     GateDecision.Decision decision() {
@@ -390,7 +431,10 @@ public final class CrewChiefCli {
 
   // ------------------------------------------------------------------ status, watch
 
-  @Command(name = "status", mixinStandardHelpOptions = true, description = "Show where a release is.")
+  @Command(
+      name = "status",
+      mixinStandardHelpOptions = true,
+      description = "Show where a release is.")
   static final class StatusCmd implements Callable<Integer> {
     @ParentCommand CrewChiefCli cli;
 
@@ -406,7 +450,12 @@ public final class CrewChiefCli {
         try {
           printProgress(cli.out, Releases.progress(client, release));
         } catch (RuntimeException e) {
-          cli.out.println("(no live progress: " + e.getMessage() + "; `crewchief report " + release + "` reads the history)");
+          cli.out.println(
+              "(no live progress: "
+                  + e.getMessage()
+                  + "; `crewchief report "
+                  + release
+                  + "` reads the history)");
         }
         return 0;
       }
@@ -427,7 +476,12 @@ public final class CrewChiefCli {
             + ", current step: "
             + p.currentStep());
     for (StepState st : p.steps()) {
-      out.println("  " + pad(st.status().name(), 11) + " " + st.name() + (st.detail() == null ? "" : "  (" + abbreviate(st.detail()) + ")"));
+      out.println(
+          "  "
+              + pad(st.status().name(), 11)
+              + " "
+              + st.name()
+              + (st.detail() == null ? "" : "  (" + abbreviate(st.detail()) + ")"));
     }
     for (GateView g : p.gates()) {
       out.println(
@@ -435,7 +489,9 @@ public final class CrewChiefCli {
               + g.name()
               + ": "
               + g.status()
-              + (g.decidedBy() == null ? " (allowed: " + String.join(", ", g.allowed()) + ")" : " by " + g.decidedBy() + " via " + g.via()));
+              + (g.decidedBy() == null
+                  ? " (allowed: " + String.join(", ", g.allowed()) + ")"
+                  : " by " + g.decidedBy() + " via " + g.via()));
       for (String r : g.refusals()) {
         out.println("    " + r);
       }
@@ -455,7 +511,10 @@ public final class CrewChiefCli {
     return t.length() > 160 ? t.substring(0, 160) + "..." : t;
   }
 
-  @Command(name = "watch", mixinStandardHelpOptions = true, description = "Follow a release step by step until it ends.")
+  @Command(
+      name = "watch",
+      mixinStandardHelpOptions = true,
+      description = "Follow a release step by step until it ends.")
   static final class Watch implements Callable<Integer> {
     @ParentCommand CrewChiefCli cli;
 
@@ -481,11 +540,20 @@ public final class CrewChiefCli {
           ReleaseProgress p = Releases.progress(client, id);
           for (int i = 0; i < p.steps().size(); i++) {
             StepState st = p.steps().get(i);
-            String line = Instant.now().toString().substring(11, 19) + " " + pad(st.status().name(), 11) + " " + st.name();
+            String line =
+                Instant.now().toString().substring(11, 19)
+                    + " "
+                    + pad(st.status().name(), 11)
+                    + " "
+                    + st.name();
             String key = i + ":" + st.status();
             if (!printed.contains(key)) {
               printed.add(key);
-              out.println(line + (st.detail() == null || st.status().name().equals("RUNNING") ? "" : "  (" + abbreviate(st.detail()) + ")"));
+              out.println(
+                  line
+                      + (st.detail() == null || st.status().name().equals("RUNNING")
+                          ? ""
+                          : "  (" + abbreviate(st.detail()) + ")"));
             }
           }
           for (GateView g : p.gates()) {
@@ -533,10 +601,17 @@ public final class CrewChiefCli {
   static final class ListCmd implements Callable<Integer> {
     @ParentCommand CrewChiefCli cli;
 
-    @Option(names = "--runbook") String runbook;
-    @Option(names = "--env") String environment;
-    @Option(names = "--version") String version;
-    @Option(names = "--status", description = "Running, Completed, Failed, Canceled, Terminated") String status;
+    @Option(names = "--runbook")
+    String runbook;
+
+    @Option(names = "--env")
+    String environment;
+
+    @Option(names = "--version")
+    String version;
+
+    @Option(names = "--status", description = "Running, Completed, Failed, Canceled, Terminated")
+    String status;
 
     @Override
     public Integer call() {
@@ -544,12 +619,26 @@ public final class CrewChiefCli {
         WorkflowClient client = s.client(false);
         List<String> clauses = new ArrayList<>();
         List<String> sa = TemporalConnection.registeredSearchAttributes(s.stubs(), s.namespace());
-        if (runbook != null && sa.contains("CrewChiefRunbook")) clauses.add("CrewChiefRunbook='" + runbook + "'");
-        if (environment != null && sa.contains("CrewChiefEnvironment")) clauses.add("CrewChiefEnvironment='" + environment + "'");
-        if (version != null && sa.contains("CrewChiefVersion")) clauses.add("CrewChiefVersion='" + version + "'");
+        if (runbook != null && sa.contains("CrewChiefRunbook"))
+          clauses.add("CrewChiefRunbook='" + runbook + "'");
+        if (environment != null && sa.contains("CrewChiefEnvironment"))
+          clauses.add("CrewChiefEnvironment='" + environment + "'");
+        if (version != null && sa.contains("CrewChiefVersion"))
+          clauses.add("CrewChiefVersion='" + version + "'");
         if (status != null) clauses.add("ExecutionStatus='" + status + "'");
-        List<WorkflowExecutionInfo> all = Releases.list(s.stubs(), s.namespace(), String.join(" AND ", clauses), false);
-        cli.out.println(pad("RELEASE", 48) + " " + pad("RUNBOOK", 18) + " " + pad("ENV", 10) + " " + pad("VERSION", 9) + " " + pad("STATUS", 11) + " STEP");
+        List<WorkflowExecutionInfo> all =
+            Releases.list(s.stubs(), s.namespace(), String.join(" AND ", clauses), false);
+        cli.out.println(
+            pad("RELEASE", 48)
+                + " "
+                + pad("RUNBOOK", 18)
+                + " "
+                + pad("ENV", 10)
+                + " "
+                + pad("VERSION", 9)
+                + " "
+                + pad("STATUS", 11)
+                + " STEP");
         for (WorkflowExecutionInfo i : all) {
           String id = i.getExecution().getWorkflowId();
           String[] parts = parse(id);
@@ -557,7 +646,9 @@ public final class CrewChiefCli {
               || (runbook != null && !runbook.equals(parts[0]))
               || (environment != null && !environment.equals(parts[1]))
               || (version != null && !version.equals(parts[2]))
-              || (status != null && !Releases.statusName(i.getStatus()).equalsIgnoreCase(status.replace("Canceled", "CANCELED")))) {
+              || (status != null
+                  && !Releases.statusName(i.getStatus())
+                      .equalsIgnoreCase(status.replace("Canceled", "CANCELED")))) {
             continue;
           }
           String step = "";
@@ -568,7 +659,18 @@ public final class CrewChiefCli {
               step = "?";
             }
           }
-          cli.out.println(pad(id, 48) + " " + pad(parts[0], 18) + " " + pad(parts[1], 10) + " " + pad(parts[2], 9) + " " + pad(Releases.statusName(i.getStatus()), 11) + " " + step);
+          cli.out.println(
+              pad(id, 48)
+                  + " "
+                  + pad(parts[0], 18)
+                  + " "
+                  + pad(parts[1], 10)
+                  + " "
+                  + pad(parts[2], 9)
+                  + " "
+                  + pad(Releases.statusName(i.getStatus()), 11)
+                  + " "
+                  + step);
         }
         return 0;
       }
@@ -590,14 +692,19 @@ public final class CrewChiefCli {
     }
   }
 
-  @Command(name = "report", mixinStandardHelpOptions = true, description = "Markdown report of a release, from its history.")
+  @Command(
+      name = "report",
+      mixinStandardHelpOptions = true,
+      description = "Markdown report of a release, from its history.")
   static final class Report implements Callable<Integer> {
     @ParentCommand CrewChiefCli cli;
 
     @Parameters(index = "0", description = "the release id")
     String release;
 
-    @Option(names = {"-o", "--output"}, description = "write to this file instead of standard output")
+    @Option(
+        names = {"-o", "--output"},
+        description = "write to this file instead of standard output")
     Path output;
 
     @Override
@@ -622,7 +729,10 @@ public final class CrewChiefCli {
     }
   }
 
-  @Command(name = "cancel", mixinStandardHelpOptions = true, description = "Cancel a release: it rolls back what it registered.")
+  @Command(
+      name = "cancel",
+      mixinStandardHelpOptions = true,
+      description = "Cancel a release: it rolls back what it registered.")
   static final class Cancel implements Callable<Integer> {
     @ParentCommand CrewChiefCli cli;
 
@@ -638,7 +748,12 @@ public final class CrewChiefCli {
         WorkflowClient client = s.client(false);
         WorkflowExecutionInfo info = Releases.describe(s.stubs(), s.namespace(), release);
         if (!Releases.running(info)) {
-          throw new Releases.Refused("release " + release + " is not running (" + Releases.statusName(info.getStatus()) + ")");
+          throw new Releases.Refused(
+              "release "
+                  + release
+                  + " is not running ("
+                  + Releases.statusName(info.getStatus())
+                  + ")");
         }
         client.newUntypedWorkflowStub(release).cancel();
         cli.out.println("cancel requested: " + release + " rolls back what it registered");

@@ -18,9 +18,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The report of a release, built from its event history alone (so it works for closed releases
- * and with no worker running): every step with start, end, attempts and outcome, every gate
- * decision with who, when, how and the comment, and every decision request the release received.
+ * The report of a release, built from its event history alone (so it works for closed releases and
+ * with no worker running): every step with start, end, attempts and outcome, every gate decision
+ * with who, when, how and the comment, and every decision request the release received.
  */
 final class HistoryReport {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -37,7 +37,8 @@ final class HistoryReport {
       int attempts,
       String outcome) {}
 
-  record GateRow(String gate, String decision, String by, String when, String via, String comment) {}
+  record GateRow(
+      String gate, String decision, String by, String when, String via, String comment) {}
 
   final String workflowId;
   String workflowType;
@@ -57,7 +58,8 @@ final class HistoryReport {
     Map<Long, Step> scheduled = new LinkedHashMap<>();
     Map<Long, Boolean> notifies = new LinkedHashMap<>();
     for (HistoryEvent e : events) {
-      Instant at = Instant.ofEpochSecond(e.getEventTime().getSeconds(), e.getEventTime().getNanos());
+      Instant at =
+          Instant.ofEpochSecond(e.getEventTime().getSeconds(), e.getEventTime().getNanos());
       switch (e.getEventType()) {
         case EVENT_TYPE_WORKFLOW_EXECUTION_STARTED -> {
           var a = e.getWorkflowExecutionStartedEventAttributes();
@@ -96,10 +98,16 @@ final class HistoryReport {
           var a = e.getActivityTaskStartedEventAttributes();
           scheduled.computeIfPresent(
               a.getScheduledEventId(),
-              (k, s) -> new Step(s.step(), s.activity(), s.scheduled(), at, null, a.getAttempt(), "running"));
+              (k, s) ->
+                  new Step(
+                      s.step(), s.activity(), s.scheduled(), at, null, a.getAttempt(), "running"));
         }
         case EVENT_TYPE_ACTIVITY_TASK_COMPLETED ->
-            end(scheduled, e.getActivityTaskCompletedEventAttributes().getScheduledEventId(), at, "done");
+            end(
+                scheduled,
+                e.getActivityTaskCompletedEventAttributes().getScheduledEventId(),
+                at,
+                "done");
         case EVENT_TYPE_ACTIVITY_TASK_FAILED ->
             end(
                 scheduled,
@@ -113,7 +121,11 @@ final class HistoryReport {
                 at,
                 "timed out: " + message(e.getActivityTaskTimedOutEventAttributes().getFailure()));
         case EVENT_TYPE_ACTIVITY_TASK_CANCELED ->
-            end(scheduled, e.getActivityTaskCanceledEventAttributes().getScheduledEventId(), at, "cancelled");
+            end(
+                scheduled,
+                e.getActivityTaskCanceledEventAttributes().getScheduledEventId(),
+                at,
+                "cancelled");
         case EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED -> {
           var a = e.getWorkflowExecutionSignaledEventAttributes();
           requests.add(
@@ -217,7 +229,10 @@ final class HistoryReport {
           .append(" | ")
           .append(fmt(s.ended()))
           .append(" | ")
-          .append(s.started() != null && s.ended() != null ? took(Duration.between(s.started(), s.ended())) : "")
+          .append(
+              s.started() != null && s.ended() != null
+                  ? took(Duration.between(s.started(), s.ended()))
+                  : "")
           .append(" | ")
           .append(s.attempts() == 0 ? "" : s.attempts())
           .append(" | ")

@@ -47,7 +47,8 @@ final class Plans {
     String base = "environments." + env + ".randopony";
     RandoPonyConfig rp = e.randopony();
     if (rp == null) {
-      throw ConfigException.at(config.source(), base, "missing: this environment has no RandoPony settings");
+      throw ConfigException.at(
+          config.source(), base, "missing: this environment has no RandoPony settings");
     }
     require(config, base + ".host", rp.host());
     require(config, base + ".appName", rp.appName());
@@ -57,7 +58,10 @@ final class Plans {
     require(config, base + ".stagingDomain", rp.stagingDomain());
     require(config, base + ".productionDomain", rp.productionDomain());
     if (rp.nginx() == null) {
-      throw ConfigException.at(config.source(), base + ".nginx", "missing: sitesDir, listen, pidFile, testCommand, reloadCommand, probeUrl");
+      throw ConfigException.at(
+          config.source(),
+          base + ".nginx",
+          "missing: sitesDir, listen, pidFile, testCommand, reloadCommand, probeUrl");
     }
     require(config, base + ".nginx.sitesDir", rp.nginx().sitesDir());
     require(config, base + ".nginx.listen", rp.nginx().listen());
@@ -122,7 +126,8 @@ final class Plans {
   private static void absolute(LoadedConfig config, String key, String value) {
     require(config, key, value);
     if (!value.startsWith("/")) {
-      throw ConfigException.at(config.source(), key, "expected an absolute path, got '" + value + "'");
+      throw ConfigException.at(
+          config.source(), key, "expected an absolute path, got '" + value + "'");
     }
   }
 }

@@ -72,8 +72,7 @@ final class Releases {
       }
     }
     out.removeIf(i -> !i.getExecution().getWorkflowId().startsWith("release-"));
-    out.sort(
-        (a, b) -> Long.compare(b.getStartTime().getSeconds(), a.getStartTime().getSeconds()));
+    out.sort((a, b) -> Long.compare(b.getStartTime().getSeconds(), a.getStartTime().getSeconds()));
     return out;
   }
 
@@ -90,7 +89,9 @@ final class Releases {
     } catch (StatusRuntimeException e) {
       if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
         throw new Refused(
-            "no release '" + id + "': `crewchief list` shows the releases (ids look like release-<runbook>-<env>-<version>)");
+            "no release '"
+                + id
+                + "': `crewchief list` shows the releases (ids look like release-<runbook>-<env>-<version>)");
       }
       throw e;
     }

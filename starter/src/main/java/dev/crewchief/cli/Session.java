@@ -67,11 +67,13 @@ final class Session implements AutoCloseable {
       LocalRuntime runtime =
           ServiceLoader.load(LocalRuntime.class)
               .findFirst()
-              .orElseThrow(() -> new ConfigException("the embedded runtime is not on the classpath"));
+              .orElseThrow(
+                  () -> new ConfigException("the embedded runtime is not on the classpath"));
       try {
         embedded = runtime.start(7233, config(), env);
       } catch (IOException e) {
-        throw new ConfigException("cannot start the embedded Temporal server: " + e.getMessage(), e);
+        throw new ConfigException(
+            "cannot start the embedded Temporal server: " + e.getMessage(), e);
       }
     }
     stubs = connection.connect();
@@ -97,7 +99,8 @@ final class Session implements AutoCloseable {
     int colon = target.lastIndexOf(':');
     try (Socket s = new Socket()) {
       s.connect(
-          new InetSocketAddress(target.substring(0, colon), Integer.parseInt(target.substring(colon + 1))),
+          new InetSocketAddress(
+              target.substring(0, colon), Integer.parseInt(target.substring(colon + 1))),
           500);
       return true;
     } catch (IOException e) {

@@ -10,13 +10,11 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.io.File;
-import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,9 +23,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The whole RandoPony runbook end to end: the worker and the crewchief CLI as separate processes
  * against a Temporal server and the sandbox host (real sshd, nginx, supervisor, python venvs).
- * Deploys 2013r1 to staging and promotes it with a fresh database, registers a rider on
- * production, then deploys 2014r1 and promotes it with 2013r1's data, passing the gate from the
- * CLI.
+ * Deploys 2013r1 to staging and promotes it with a fresh database, registers a rider on production,
+ * then deploys 2014r1 and promotes it with 2013r1's data, passing the gate from the CLI.
  */
 class RandoPonyEndToEndIT {
   static Sandbox sandbox;
@@ -72,7 +69,14 @@ class RandoPonyEndToEndIT {
 
   static String libs() {
     Path target = root.resolve("starter/target");
-    File[] jars = target.toFile().listFiles((d, n) -> n.startsWith("crewchief-starter-") && n.endsWith(".jar") && !n.contains("tests"));
+    File[] jars =
+        target
+            .toFile()
+            .listFiles(
+                (d, n) ->
+                    n.startsWith("crewchief-starter-")
+                        && n.endsWith(".jar")
+                        && !n.contains("tests"));
     assertTrue(jars != null && jars.length == 1, "package the starter first (mvn verify does)");
     return jars[0] + File.pathSeparator + target.resolve("lib") + File.separator + "*";
   }
@@ -84,7 +88,9 @@ class RandoPonyEndToEndIT {
   record Result(int exit, String out) {}
 
   static Result cli(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(java(), "-cp", libs(), "dev.crewchief.cli.CrewChiefCli", "--config", config()));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(java(), "-cp", libs(), "dev.crewchief.cli.CrewChiefCli", "--config", config()));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("TEMPORAL_ADDRESS", "127.0.0.1:" + temporalPort);
@@ -92,7 +98,8 @@ class RandoPonyEndToEndIT {
     Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes());
     assertTrue(p.waitFor(10, TimeUnit.MINUTES), "CLI timed out: " + String.join(" ", args));
-    System.out.println("$ crewchief " + String.join(" ", args) + "\n" + out + "(exit " + p.exitValue() + ")");
+    System.out.println(
+        "$ crewchief " + String.join(" ", args) + "\n" + out + "(exit " + p.exitValue() + ")");
     return new Result(p.exitValue(), out);
   }
 
@@ -113,7 +120,8 @@ class RandoPonyEndToEndIT {
       }
       Thread.sleep(1000);
     }
-    throw new AssertionError("release never waited at its gate; worker log:\n" + Files.readString(workerLog));
+    throw new AssertionError(
+        "release never waited at its gate; worker log:\n" + Files.readString(workerLog));
   }
 
   @Test
@@ -121,13 +129,28 @@ class RandoPonyEndToEndIT {
     String prodUrl = "http://127.0.0.1:" + sandbox.nginxPort() + "/";
     String prodHost = "Host: randopony.production.test";
 
-    Result staging1 = cli("start", "randopony-staging", "--env", "sandbox", "--version", "2013r1", "--wait");
+    Result staging1 =
+        cli("start", "randopony-staging", "--env", "sandbox", "--version", "2013r1", "--wait");
     assertEquals(0, staging1.exit(), staging1.out() + "\nworker:\n" + Files.readString(workerLog));
 
     String promote1 = "release-randopony-promote-sandbox-2013r1";
-    assertEquals(0, cli("start", "randopony-promote", "--env", "sandbox", "--version", "2013r1", "--previous", "none").exit());
+    assertEquals(
+        0,
+        cli(
+                "start",
+                "randopony-promote",
+                "--env",
+                "sandbox",
+                "--version",
+                "2013r1",
+                "--previous",
+                "none")
+            .exit());
     waitForGate(promote1);
-    assertEquals(0, cli("approve", promote1, "confirm-release", "--as", "alice", "-m", "first production").exit());
+    assertEquals(
+        0,
+        cli("approve", promote1, "confirm-release", "--as", "alice", "-m", "first production")
+            .exit());
     Result watched1 = cli("watch", promote1);
     assertEquals(0, watched1.exit(), watched1.out() + "\nworker:\n" + Files.readString(workerLog));
     assertTrue(curl("-H", prodHost, prodUrl).contains("randopony2013r1"));
@@ -136,12 +159,33 @@ class RandoPonyEndToEndIT {
     curl("-H", prodHost, "--data", "name=Ada Lovelace", prodUrl + "register");
     assertTrue(curl("-H", prodHost, prodUrl).contains("Ada Lovelace"));
 
-    Result staging2 = cli("start", "randopony-staging", "--env", "sandbox", "--version", "2014r1", "--wait");
+    Result staging2 =
+        cli("start", "randopony-staging", "--env", "sandbox", "--version", "2014r1", "--wait");
     assertEquals(0, staging2.exit(), staging2.out());
 
     String promote2 = "release-randopony-promote-sandbox-2014r1";
-    assertEquals(0, cli("start", "randopony-promote", "--env", "sandbox", "--version", "2014r1", "--previous", "2013r1").exit());
-    Result second = cli("start", "randopony-promote", "--env", "sandbox", "--version", "2014r1", "--previous", "2013r1");
+    assertEquals(
+        0,
+        cli(
+                "start",
+                "randopony-promote",
+                "--env",
+                "sandbox",
+                "--version",
+                "2014r1",
+                "--previous",
+                "2013r1")
+            .exit());
+    Result second =
+        cli(
+            "start",
+            "randopony-promote",
+            "--env",
+            "sandbox",
+            "--version",
+            "2014r1",
+            "--previous",
+            "2013r1");
     assertEquals(1, second.exit());
     assertTrue(second.out().contains("already running"), second.out());
     waitForGate(promote2);
@@ -149,21 +193,43 @@ class RandoPonyEndToEndIT {
     assertEquals(1, wrong.exit());
     assertTrue(wrong.out().contains("may not decide"), wrong.out());
     assertTrue(cli("status", promote2).out().contains("gate confirm-release: WAITING"));
-    assertEquals(0, cli("approve", promote2, "confirm-release", "--as", "alice", "-m", "tested on staging").exit());
+    assertEquals(
+        0,
+        cli("approve", promote2, "confirm-release", "--as", "alice", "-m", "tested on staging")
+            .exit());
     Result watched2 = cli("watch", promote2);
     assertEquals(0, watched2.exit(), watched2.out() + "\nworker:\n" + Files.readString(workerLog));
 
     String page = curl("-H", prodHost, prodUrl);
     assertTrue(page.contains("randopony2014r1"), page);
     assertTrue(page.contains("Ada Lovelace"), page);
-    assertTrue(Files.readString(sandbox.home().resolve("webapps/.randopony-production-release")).contains("2014r1"));
-    File[] archives = sandbox.home().resolve("archive").toFile().listFiles((d, n) -> n.startsWith("randopony2014r1-staging-"));
+    assertTrue(
+        Files.readString(sandbox.home().resolve("webapps/.randopony-production-release"))
+            .contains("2014r1"));
+    File[] archives =
+        sandbox
+            .home()
+            .resolve("archive")
+            .toFile()
+            .listFiles((d, n) -> n.startsWith("randopony2014r1-staging-"));
     assertTrue(archives != null && archives.length == 1, "staging data archived before deletion");
 
     Result report = cli("report", promote2);
     assertEquals(0, report.exit());
     String md = report.out();
-    List<String> order = List.of("stop staging app", "stop staging supervisor", "archive then delete staging", "replace staging.ini", "stop old production app 2013r1", "detach production domain from 2013r1", "copy production and celery databases", "attach production domain to 2014r1", "start app", "start production supervisor", "production domain serves 2014r1");
+    List<String> order =
+        List.of(
+            "stop staging app",
+            "stop staging supervisor",
+            "archive then delete staging",
+            "replace staging.ini",
+            "stop old production app 2013r1",
+            "detach production domain from 2013r1",
+            "copy production and celery databases",
+            "attach production domain to 2014r1",
+            "start app",
+            "start production supervisor",
+            "production domain serves 2014r1");
     int at = -1;
     for (String step : order) {
       int next = md.indexOf("| " + step, at + 1);
@@ -175,13 +241,23 @@ class RandoPonyEndToEndIT {
     assertTrue(md.contains("Outcome: COMPLETED"), md);
 
     // No secret in any history: the private key stays on the worker.
-    WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + temporalPort).build());
+    WorkflowServiceStubs stubs =
+        WorkflowServiceStubs.newServiceStubs(
+            WorkflowServiceStubsOptions.newBuilder()
+                .setTarget("127.0.0.1:" + temporalPort)
+                .build());
     try {
       WorkflowClient client = WorkflowClient.newInstance(stubs);
       String key = Files.readString(sandbox.dir.resolve("client_ed25519"));
-      List<String> keyLines = key.lines().filter(l -> !l.startsWith("-----") && l.length() > 20).toList();
+      List<String> keyLines =
+          key.lines().filter(l -> !l.startsWith("-----") && l.length() > 20).toList();
       assertFalse(keyLines.isEmpty());
-      for (String id : List.of("release-randopony-staging-sandbox-2013r1", promote1, "release-randopony-staging-sandbox-2014r1", promote2)) {
+      for (String id :
+          List.of(
+              "release-randopony-staging-sandbox-2013r1",
+              promote1,
+              "release-randopony-staging-sandbox-2014r1",
+              promote2)) {
         StringBuilder decoded = new StringBuilder();
         for (var event : client.fetchHistory(id).getHistory().getEventsList()) {
           collect(event, decoded);
@@ -224,11 +300,19 @@ class RandoPonyEndToEndIT {
   void unknownEnvironmentAndBadVersionAreUsageErrors() throws Exception {
     Result env = cli("start", "randopony-staging", "--env", "nowhere", "--version", "2014r1");
     assertEquals(2, env.exit());
-    assertTrue(env.out().contains("unknown environment 'nowhere'") && env.out().contains("sandbox"), env.out());
+    assertTrue(
+        env.out().contains("unknown environment 'nowhere'") && env.out().contains("sandbox"),
+        env.out());
     Result version = cli("start", "randopony-staging", "--env", "sandbox", "--version", "36-1");
     assertEquals(2, version.exit());
     assertTrue(version.out().contains("not a RandoPony release id"), version.out());
-    Result none = cli("approve", "release-randopony-promote-sandbox-1999r1", "confirm-release", "--as", "alice");
+    Result none =
+        cli(
+            "approve",
+            "release-randopony-promote-sandbox-1999r1",
+            "confirm-release",
+            "--as",
+            "alice");
     assertEquals(1, none.exit());
     assertTrue(none.out().contains("no release"), none.out());
   }

@@ -57,7 +57,8 @@ public final class EmbeddedRuntime implements LocalRuntime {
       // true: lock time skipping, so timers take real time as in production.
       TestServicesStarter services = new TestServicesStarter(true, 0);
       NettyServerBuilder b =
-          NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+          NettyServerBuilder.forAddress(
+              new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
       for (BindableService s : services.getServices()) {
         b.addService(s);
       }

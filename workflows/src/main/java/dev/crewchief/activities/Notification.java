@@ -4,8 +4,8 @@ import dev.crewchief.release.GateView;
 import java.util.List;
 
 /**
- * A message to people about a release. {@code gate} is set for gate events; a {@code
- * GATE_DECIDED} notification is also the audit record of a decision in the history.
+ * A message to people about a release. {@code gate} is set for gate events; a {@code GATE_DECIDED}
+ * notification is also the audit record of a decision in the history.
  */
 public record Notification(
     String step,

@@ -19,9 +19,10 @@ import java.util.stream.Collectors;
 /**
  * Reads {@code crewchief.yaml} into {@link CrewChiefConfig}.
  *
- * <p>Environment variables override single keys: {@code CREWCHIEF__environments__prod__hosts__web__port=2222}
- * sets {@code environments.prod.hosts.web.port}. The double underscore separates keys so that keys
- * keep their case and may contain single underscores and dashes.
+ * <p>Environment variables override single keys: {@code
+ * CREWCHIEF__environments__prod__hosts__web__port=2222} sets {@code
+ * environments.prod.hosts.web.port}. The double underscore separates keys so that keys keep their
+ * case and may contain single underscores and dashes.
  */
 public final class ConfigLoader {
   /** Environment variable naming the config file when no flag does. */
@@ -35,7 +36,9 @@ public final class ConfigLoader {
     this.env = env;
   }
 
-  /** The file named by the flag, else by {@code CREWCHIEF_CONFIG}, else {@code ./crewchief.yaml}. */
+  /**
+   * The file named by the flag, else by {@code CREWCHIEF_CONFIG}, else {@code ./crewchief.yaml}.
+   */
   public Path locate(Path flag) {
     if (flag != null) {
       return flag;
@@ -110,7 +113,11 @@ public final class ConfigLoader {
   private static String location(JsonProcessingException e) {
     return e.getLocation() == null
         ? ""
-        : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+        : " (line "
+            + e.getLocation().getLineNr()
+            + ", column "
+            + e.getLocation().getColumnNr()
+            + ")";
   }
 
   /** The mapper used for config files, also by tests. */

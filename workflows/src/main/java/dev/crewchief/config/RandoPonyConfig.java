@@ -4,9 +4,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The RandoPony layout on its shared host (the runbook's fabfile module variables). Each release
- * is an app directory {@code webappsDir/appName+release} with its own port, like the hosting
- * control panel's apps.
+ * The RandoPony layout on its shared host (the runbook's fabfile module variables). Each release is
+ * an app directory {@code webappsDir/appName+release} with its own port, like the hosting control
+ * panel's apps.
  */
 public record RandoPonyConfig(
     String host,

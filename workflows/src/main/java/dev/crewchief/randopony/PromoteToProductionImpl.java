@@ -19,9 +19,9 @@ import java.util.List;
  * (no previous production release, or one whose data moves over). The hosting control panel's
  * domain API is modelled as switching the domain's nginx server block between apps.
  *
- * <p>Every step that changes something registers its undo first, so a failure, a rejected gate or
- * a cancellation puts the old production back: old app and supervisor started, the domain on the
- * old app, staging data restored from its archive.
+ * <p>Every step that changes something registers its undo first, so a failure, a rejected gate or a
+ * cancellation puts the old production back: old app and supervisor started, the domain on the old
+ * app, staging data restored from its archive.
  */
 public final class PromoteToProductionImpl implements PromoteToProduction {
   private static final DateTimeFormatter STAMP =
@@ -70,7 +70,8 @@ public final class PromoteToProductionImpl implements PromoteToProduction {
 
     release.gate(CONFIRM_GATE);
 
-    release.onRollback("start staging app", () -> steps.run("start staging app", cmd.startApp(rel)));
+    release.onRollback(
+        "start staging app", () -> steps.run("start staging app", cmd.startApp(rel)));
     steps.run("stop staging app", cmd.stopApp(rel));
     release.onRollback(
         "start staging supervisor",
@@ -78,7 +79,8 @@ public final class PromoteToProductionImpl implements PromoteToProduction {
     steps.run("stop staging supervisor and celery", cmd.stopSupervisor(rel));
 
     String stamp = STAMP.format(Instant.ofEpochMilli(Workflow.currentTimeMillis()));
-    String archive = site.archiveDir() + "/" + site.appName() + rel + "-staging-" + stamp + ".tar.gz";
+    String archive =
+        site.archiveDir() + "/" + site.appName() + rel + "-staging-" + stamp + ".tar.gz";
     List<String> stagingData = new ArrayList<>();
     stagingData.add(RandoPonySite.database("staging"));
     stagingData.add(RandoPonySite.CELERY_DB);
@@ -86,8 +88,7 @@ public final class PromoteToProductionImpl implements PromoteToProduction {
     release.onRollback(
         "restore staging data from " + archive,
         () -> steps.run("restore staging data", cmd.restoreArchive(rel, archive)));
-    steps.archive(
-        "archive then delete staging databases and logs", app, stagingData, archive);
+    steps.archive("archive then delete staging databases and logs", app, stagingData, archive);
     release.note("staging data and logs archived in " + archive);
 
     release.onRollback(
@@ -116,8 +117,7 @@ public final class PromoteToProductionImpl implements PromoteToProduction {
       release.onRollback(
           "remove copied databases",
           () -> steps.run("remove copied databases", cmd.removeCopiedDatabases(rel)));
-      steps.run(
-          "copy production and celery databases from " + prev, cmd.copyDatabases(prev, rel));
+      steps.run("copy production and celery databases from " + prev, cmd.copyDatabases(prev, rel));
     }
 
     release.onRollback(

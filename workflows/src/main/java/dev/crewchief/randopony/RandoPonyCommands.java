@@ -4,8 +4,8 @@ import static dev.crewchief.release.Shell.q;
 
 /**
  * The shell commands of the RandoPony runbook (its Fabric tasks), built from the site layout. Each
- * checks state first so that running it twice (a retried activity) does no harm, and each ends
- * with the check that proves it worked.
+ * checks state first so that running it twice (a retried activity) does no harm, and each ends with
+ * the check that proves it worked.
  */
 final class RandoPonyCommands {
   private final RandoPonySite site;

@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The RandoPony layout resolved from config for one environment (no secrets: the host carries a
- * key reference). Part of the workflow input, so the history shows where the release acted.
+ * The RandoPony layout resolved from config for one environment (no secrets: the host carries a key
+ * reference). Part of the workflow input, so the history shows where the release acted.
  */
 public record RandoPonySite(
     HostRef host,

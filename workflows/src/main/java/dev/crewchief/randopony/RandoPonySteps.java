@@ -19,14 +19,19 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The steps both RandoPony workflows share, each one activity call on the site's host. The
- * retry policies sit here, with the steps they govern.
+ * The steps both RandoPony workflows share, each one activity call on the site's host. The retry
+ * policies sit here, with the steps they govern.
  */
 final class RandoPonySteps {
   /** Failures a retry cannot fix: wrong config, auth, a missing target, a failing command. */
   static final String[] NON_RETRYABLE = {
-    "SshAuthFailed", "SshHostKeyMismatch", "SshConfigInvalid", "RemoteCommandFailed",
-    "InvalidInput", "NginxConfigRejected", "SourceMissing"
+    "SshAuthFailed",
+    "SshHostKeyMismatch",
+    "SshConfigInvalid",
+    "RemoteCommandFailed",
+    "InvalidInput",
+    "NginxConfigRejected",
+    "SourceMissing"
   };
 
   private final Release release;

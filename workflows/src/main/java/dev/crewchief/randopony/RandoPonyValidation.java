@@ -13,7 +13,9 @@ final class RandoPonyValidation {
   static void check(String release, RandoPonySite site) {
     if (release == null || !RELEASE.matcher(release).matches()) {
       throw new IllegalArgumentException(
-          "release '" + release + "' is not a RandoPony release id (year + r + number, e.g. 2014r1)");
+          "release '"
+              + release
+              + "' is not a RandoPony release id (year + r + number, e.g. 2014r1)");
     }
     if (site == null) {
       throw new IllegalArgumentException("no randopony settings for this environment");

@@ -25,90 +25,90 @@ public final class StagingDeployImpl implements StagingDeploy {
   public ReleaseResult deploy(StagingDeployRequest request) {
     String summary =
         release.run(
-        () -> {
-          String rel = request.context().version();
-          RandoPonySite site = request.site();
-          RandoPonyValidation.check(rel, site);
-          RandoPonySteps steps = new RandoPonySteps(release, site);
-          String app = site.appDir(rel);
+            () -> {
+              String rel = request.context().version();
+              RandoPonySite site = request.site();
+              RandoPonyValidation.check(rel, site);
+              RandoPonySteps steps = new RandoPonySteps(release, site);
+              String app = site.appDir(rel);
 
-          PathFacts facts =
-              steps.inspect(
-                  "inspect staging app",
-                  List.of(
-                      app,
-                      site.venv(rel) + "/bin/python",
-                      app + "/" + RandoPonySite.database("staging"),
-                      app + "/production.ini"));
-          boolean first;
-          if (!facts.known()) {
-            first = true;
-            release.note("dry run: the host was not inspected; rehearsing a first deployment");
-          } else {
-            if (!facts.exists(app)) {
-              throw new IllegalArgumentException(
-                  "app directory "
-                      + app
-                      + " does not exist on "
-                      + site.host().describe()
-                      + ": create the app "
-                      + site.appName()
-                      + rel
-                      + " in the hosting control panel first");
-            }
-            if (facts.exists(app + "/production.ini")) {
-              throw new IllegalArgumentException(
-                  "release "
-                      + rel
-                      + " has been promoted to production: deploy a new release to staging");
-            }
-            first = !facts.exists(app + "/" + RandoPonySite.database("staging"));
-          }
-          release.note(first ? "first deployment of " + rel : "update of " + rel);
+              PathFacts facts =
+                  steps.inspect(
+                      "inspect staging app",
+                      List.of(
+                          app,
+                          site.venv(rel) + "/bin/python",
+                          app + "/" + RandoPonySite.database("staging"),
+                          app + "/production.ini"));
+              boolean first;
+              if (!facts.known()) {
+                first = true;
+                release.note("dry run: the host was not inspected; rehearsing a first deployment");
+              } else {
+                if (!facts.exists(app)) {
+                  throw new IllegalArgumentException(
+                      "app directory "
+                          + app
+                          + " does not exist on "
+                          + site.host().describe()
+                          + ": create the app "
+                          + site.appName()
+                          + rel
+                          + " in the hosting control panel first");
+                }
+                if (facts.exists(app + "/production.ini")) {
+                  throw new IllegalArgumentException(
+                      "release "
+                          + rel
+                          + " has been promoted to production: deploy a new release to staging");
+                }
+                first = !facts.exists(app + "/" + RandoPonySite.database("staging"));
+              }
+              release.note(first ? "first deployment of " + rel : "update of " + rel);
 
-          steps.sync("upload code (changed files only)", rel);
-          if (first || !facts.exists(site.venv(rel) + "/bin/python")) {
-            steps.run("create virtualenv", steps.commands.createVirtualenv(rel));
-          } else {
-            release.skip("create virtualenv", "exists");
-          }
-          steps.run("install app into virtualenv", steps.commands.installApp(rel));
-          if (first) {
-            steps.run("delete template app files", steps.commands.removeTemplateFiles(rel));
-          } else {
-            release.skip("delete template app files", "done at the first deployment");
-          }
-          steps.run("set app port in ini files", steps.commands.setPort(rel));
-          steps.run("credentials to mode 400", steps.commands.tightenCredentials(rel));
-          steps.run(
-              "symlink staging.ini and app dir, bin/start uses staging.ini",
-              steps.commands.linkConfig(rel, "staging"));
-          if (first) {
-            steps.run("create staging database", steps.commands.initDatabase(rel, "staging"));
-            steps.run("start app", steps.commands.startApp(rel));
-          } else {
-            release.skip("create staging database", "exists");
-            steps.run("stop app", steps.commands.stopApp(rel));
-            steps.run("start app", steps.commands.startApp(rel));
-          }
-          steps.probe(
-              "app answers on its port", "http://127.0.0.1:" + site.port(rel) + "/", null, rel);
-          if (!first) {
-            steps.run("stop staging supervisor", steps.commands.stopSupervisor(rel));
-          }
-          steps.run("start staging supervisor and celery", steps.commands.startSupervisor(rel));
-          steps.site("attach staging domain", site.stagingDomain(), rel);
-          steps.probe(
-              "staging domain serves the app",
-              site.nginx().probeUrl(),
-              site.stagingDomain(),
-              rel);
-          return (request.context().dryRun() ? "rehearsed: " : "")
-              + site.appName()
-              + rel
-              + " deployed to staging at "
-              + site.stagingDomain();
-        });
+              steps.sync("upload code (changed files only)", rel);
+              if (first || !facts.exists(site.venv(rel) + "/bin/python")) {
+                steps.run("create virtualenv", steps.commands.createVirtualenv(rel));
+              } else {
+                release.skip("create virtualenv", "exists");
+              }
+              steps.run("install app into virtualenv", steps.commands.installApp(rel));
+              if (first) {
+                steps.run("delete template app files", steps.commands.removeTemplateFiles(rel));
+              } else {
+                release.skip("delete template app files", "done at the first deployment");
+              }
+              steps.run("set app port in ini files", steps.commands.setPort(rel));
+              steps.run("credentials to mode 400", steps.commands.tightenCredentials(rel));
+              steps.run(
+                  "symlink staging.ini and app dir, bin/start uses staging.ini",
+                  steps.commands.linkConfig(rel, "staging"));
+              if (first) {
+                steps.run("create staging database", steps.commands.initDatabase(rel, "staging"));
+                steps.run("start app", steps.commands.startApp(rel));
+              } else {
+                release.skip("create staging database", "exists");
+                steps.run("stop app", steps.commands.stopApp(rel));
+                steps.run("start app", steps.commands.startApp(rel));
+              }
+              steps.probe(
+                  "app answers on its port", "http://127.0.0.1:" + site.port(rel) + "/", null, rel);
+              if (!first) {
+                steps.run("stop staging supervisor", steps.commands.stopSupervisor(rel));
+              }
+              steps.run("start staging supervisor and celery", steps.commands.startSupervisor(rel));
+              steps.site("attach staging domain", site.stagingDomain(), rel);
+              steps.probe(
+                  "staging domain serves the app",
+                  site.nginx().probeUrl(),
+                  site.stagingDomain(),
+                  rel);
+              return (request.context().dryRun() ? "rehearsed: " : "")
+                  + site.appName()
+                  + rel
+                  + " deployed to staging at "
+                  + site.stagingDomain();
+            });
     return new ReleaseResult(summary, release.progress());
   }
 

@@ -33,7 +33,8 @@ import org.slf4j.Logger;
  */
 public final class Release {
   static final GateConfig DEFAULT_GATE =
-      new GateConfig(List.of(), Duration.ofHours(24), Duration.ofHours(4), GateConfig.OnTimeout.FAIL);
+      new GateConfig(
+          List.of(), Duration.ofHours(24), Duration.ofHours(4), GateConfig.OnTimeout.FAIL);
 
   private final Logger log = Workflow.getLogger(Release.class);
   private final ReleaseContext ctx;
@@ -76,8 +77,7 @@ public final class Release {
         policy.remindEvery() == null ? DEFAULT_GATE.remindEvery() : policy.remindEvery();
     GateConfig.OnTimeout onTimeout =
         policy.onTimeout() == null ? DEFAULT_GATE.onTimeout() : policy.onTimeout();
-    gates.put(
-        name, new Gate(name, description, new GateConfig(roles, timeout, remind, onTimeout)));
+    gates.put(name, new Gate(name, description, new GateConfig(roles, timeout, remind, onTimeout)));
   }
 
   /** Runs one step, recording its start, end and outcome. */
@@ -122,8 +122,7 @@ public final class Release {
           setCurrentStep(stepName);
           try {
             undo.run();
-            steps.set(
-                index, new StepState(stepName, StepStatus.COMPENSATED, start, now(), null));
+            steps.set(index, new StepState(stepName, StepStatus.COMPENSATED, start, now(), null));
           } catch (RuntimeException e) {
             steps.set(index, new StepState(stepName, StepStatus.FAILED, start, now(), describe(e)));
             throw e;
@@ -132,9 +131,9 @@ public final class Release {
   }
 
   /**
-   * Waits at a gate until an allowed person decides, reminding while it waits. Returns the
-   * decision when approved (or on timeout with outcome PROCEED); throws {@link GateStopped} when
-   * rejected or timed out otherwise.
+   * Waits at a gate until an allowed person decides, reminding while it waits. Returns the decision
+   * when approved (or on timeout with outcome PROCEED); throws {@link GateStopped} when rejected or
+   * timed out otherwise.
    */
   public GateDecision gate(String name) {
     Gate g = gates.get(name);
@@ -176,7 +175,12 @@ public final class Release {
       g.decidedAt = now();
       String outcome =
           "no decision within " + g.policy.timeout() + "; on timeout: " + g.policy.onTimeout();
-      tell(Notification.Kind.GATE_DECIDED, allowedPeople(g), "Gate " + name + " timed out", outcome, g);
+      tell(
+          Notification.Kind.GATE_DECIDED,
+          allowedPeople(g),
+          "Gate " + name + " timed out",
+          outcome,
+          g);
       boolean proceed = g.policy.onTimeout() == GateConfig.OnTimeout.PROCEED;
       steps.set(
           stepIndex,
@@ -211,7 +215,8 @@ public final class Release {
             g.openedAt,
             g.decidedAt,
             detail));
-    tell(Notification.Kind.GATE_DECIDED, allowedPeople(g), "Gate " + name + " " + detail, detail, g);
+    tell(
+        Notification.Kind.GATE_DECIDED, allowedPeople(g), "Gate " + name + " " + detail, detail, g);
     if (!approved) {
       throw new GateStopped("GateRejected", "gate '" + name + "' " + detail, true);
     }
@@ -229,7 +234,12 @@ public final class Release {
       T result = body.get();
       status = ReleaseStatus.SUCCEEDED;
       setCurrentStep("done");
-      tell(Notification.Kind.RELEASE_SUCCEEDED, everyone(), ctx.releaseId() + " succeeded", "", null);
+      tell(
+          Notification.Kind.RELEASE_SUCCEEDED,
+          everyone(),
+          ctx.releaseId() + " succeeded",
+          "",
+          null);
       return result;
     } catch (CanceledFailure e) {
       rollback();
@@ -335,17 +345,23 @@ public final class Release {
       throw new IllegalArgumentException("a decision needs the approver's name");
     }
     switch (g.status) {
-      case NOT_REACHED -> throw new IllegalArgumentException(
-          "release is not waiting at gate '" + d.gate() + "' yet (current step: " + currentStep + ")");
+      case NOT_REACHED ->
+          throw new IllegalArgumentException(
+              "release is not waiting at gate '"
+                  + d.gate()
+                  + "' yet (current step: "
+                  + currentStep
+                  + ")");
       case WAITING -> {}
-      default -> throw new IllegalArgumentException(
-          "gate '"
-              + d.gate()
-              + "' was already decided: "
-              + g.status
-              + (g.decision == null ? "" : " by " + g.decision.approver())
-              + " at "
-              + g.decidedAt);
+      default ->
+          throw new IllegalArgumentException(
+              "gate '"
+                  + d.gate()
+                  + "' was already decided: "
+                  + g.status
+                  + (g.decision == null ? "" : " by " + g.decision.approver())
+                  + " at "
+                  + g.decidedAt);
     }
     if (!allowedPeople(g).contains(d.approver())) {
       throw new IllegalArgumentException(
@@ -409,7 +425,9 @@ public final class Release {
   private List<String> everyone() {
     List<String> people = new ArrayList<>();
     if (ctx.approvers() != null) {
-      ctx.approvers().values().forEach(l -> l.stream().filter(p -> !people.contains(p)).forEach(people::add));
+      ctx.approvers()
+          .values()
+          .forEach(l -> l.stream().filter(p -> !people.contains(p)).forEach(people::add));
     }
     return people;
   }

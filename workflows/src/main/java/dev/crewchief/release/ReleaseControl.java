@@ -18,8 +18,8 @@ public interface ReleaseControl {
   ReleaseProgress progress();
 
   /**
-   * The CLI's way to decide a gate. An update rather than a signal because the caller must learn
-   * at once whether the decision was accepted or why it was refused.
+   * The CLI's way to decide a gate. An update rather than a signal because the caller must learn at
+   * once whether the decision was accepted or why it was refused.
    */
   @UpdateMethod(name = DECIDE_UPDATE)
   GateView decideGate(GateDecision decision);

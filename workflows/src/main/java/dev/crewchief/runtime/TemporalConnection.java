@@ -84,10 +84,11 @@ public final class TemporalConnection {
   }
 
   /**
-   * The Crew Chief search attributes registered on the server, or none where the server cannot
-   * tell (the embedded test server, a Cloud namespace without operator rights).
+   * The Crew Chief search attributes registered on the server, or none where the server cannot tell
+   * (the embedded test server, a Cloud namespace without operator rights).
    */
-  public static List<String> registeredSearchAttributes(WorkflowServiceStubs stubs, String namespace) {
+  public static List<String> registeredSearchAttributes(
+      WorkflowServiceStubs stubs, String namespace) {
     List<String> names = new ArrayList<>();
     try {
       OperatorServiceStubs op =
@@ -116,7 +117,8 @@ public final class TemporalConnection {
   /** Registers the Crew Chief search attributes (Keyword) where missing. */
   public static void registerSearchAttributes(WorkflowServiceStubs stubs, String namespace) {
     List<String> present = registeredSearchAttributes(stubs, namespace);
-    AddSearchAttributesRequest.Builder req = AddSearchAttributesRequest.newBuilder().setNamespace(namespace);
+    AddSearchAttributesRequest.Builder req =
+        AddSearchAttributesRequest.newBuilder().setNamespace(namespace);
     for (SearchAttributeKey<String> key : SearchAttributes.ALL) {
       if (!present.contains(key.getName())) {
         req.putSearchAttributes(key.getName(), IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);

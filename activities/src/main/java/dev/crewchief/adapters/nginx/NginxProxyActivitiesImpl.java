@@ -19,8 +19,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@link ProxyActivities} for an nginx reached over SSH: one server block file per domain in the
  * sites directory, tested with nginx's own check, then a reload (never a restart, so open
- * connections finish). After a reload the old workers keep serving the old config until they
- * exit, so the switch waits for them before it reports done.
+ * connections finish). After a reload the old workers keep serving the old config until they exit,
+ * so the switch waits for them before it reports done.
  */
 public final class NginxProxyActivitiesImpl implements ProxyActivities {
   private static final Logger log = LoggerFactory.getLogger(NginxProxyActivitiesImpl.class);
@@ -58,8 +58,12 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
   @Override
   public ActionResult switchSite(SiteRequest r) {
     NginxConfig nginx = r.nginx();
-    if (nginx == null || nginx.sitesDir() == null || nginx.reloadCommand() == null
-        || nginx.testCommand() == null || nginx.listen() == null || nginx.pidFile() == null) {
+    if (nginx == null
+        || nginx.sitesDir() == null
+        || nginx.reloadCommand() == null
+        || nginx.testCommand() == null
+        || nginx.listen() == null
+        || nginx.pidFile() == null) {
       throw ApplicationFailure.newNonRetryableFailure(
           "nginx settings need sitesDir, listen, pidFile, testCommand and reloadCommand",
           "InvalidInput");
@@ -140,7 +144,12 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
       }
       if (res.exitStatus() != 0) {
         throw ApplicationFailure.newFailure(
-            "switching " + r.domain() + " failed (exit " + res.exitStatus() + "): " + res.stderr().strip(),
+            "switching "
+                + r.domain()
+                + " failed (exit "
+                + res.exitStatus()
+                + "): "
+                + res.stderr().strip(),
             "RemoteCommandFailed");
       }
       log.info("{}", action);
@@ -179,7 +188,9 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
       int nl = out.lastIndexOf('\n');
       String code = nl >= 0 ? out.substring(nl + 1).strip() : out.strip();
       String body = nl >= 0 ? out.substring(0, nl) : "";
-      if (res.exitStatus() != 0 || !code.equals("200") || (r.expect() != null && !body.contains(r.expect()))) {
+      if (res.exitStatus() != 0
+          || !code.equals("200")
+          || (r.expect() != null && !body.contains(r.expect()))) {
         throw ApplicationFailure.newFailure(
             "probe "
                 + r.url()

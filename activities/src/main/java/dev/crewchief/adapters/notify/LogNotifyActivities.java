@@ -6,8 +6,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Notifications written to the worker's log under the logger {@code crewchief.notify}, where a
- * log shipper or a person tailing the worker sees them. It is the notifier every environment has;
+ * Notifications written to the worker's log under the logger {@code crewchief.notify}, where a log
+ * shipper or a person tailing the worker sees them. It is the notifier every environment has;
  * e-mail and chat notifiers come with the runbooks that need them.
  */
 public final class LogNotifyActivities implements NotifyActivities {

@@ -7,8 +7,8 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Resolves secret references inside activities, so that only the reference ever appears in
- * workflow history. Supported forms: {@code file:/path/to/secret} and {@code env:VARIABLE}.
+ * Resolves secret references inside activities, so that only the reference ever appears in workflow
+ * history. Supported forms: {@code file:/path/to/secret} and {@code env:VARIABLE}.
  */
 public final class SecretResolver {
   private final Map<String, String> env;
@@ -43,7 +43,13 @@ public final class SecretResolver {
       String value = env.get(name);
       if (value == null || value.isEmpty()) {
         throw failure(
-            "secret " + reference + " for " + usedFor + ": variable " + name + " is not set on the worker");
+            "secret "
+                + reference
+                + " for "
+                + usedFor
+                + ": variable "
+                + name
+                + " is not set on the worker");
       }
       return value;
     }

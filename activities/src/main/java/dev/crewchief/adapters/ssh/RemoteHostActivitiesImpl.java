@@ -68,7 +68,8 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
   public ActionResult runCommand(CommandRequest r) {
     requireHost(r.host());
     if (r.command() == null || r.command().isBlank()) {
-      throw ApplicationFailure.newNonRetryableFailure("empty command for step " + r.step(), "InvalidInput");
+      throw ApplicationFailure.newNonRetryableFailure(
+          "empty command for step " + r.step(), "InvalidInput");
     }
     String action = "on " + r.host().describe() + ": " + r.command();
     if (r.dryRun()) {
@@ -97,7 +98,12 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
     String target = r.host().describe() + ":" + r.remoteDir();
     if (r.dryRun()) {
       return new SyncResult(
-          "would upload the changed files among " + files.size() + " from " + local + " to " + target,
+          "would upload the changed files among "
+              + files.size()
+              + " from "
+              + local
+              + " to "
+              + target,
           true,
           List.of(),
           0);
@@ -143,9 +149,17 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
           uploaded.add(rel);
         }
       }
-      log.info("synced {} to {}: {} uploaded, {} unchanged", local, target, uploaded.size(), unchanged);
+      log.info(
+          "synced {} to {}: {} uploaded, {} unchanged", local, target, uploaded.size(), unchanged);
       return new SyncResult(
-          "uploaded " + uploaded.size() + " changed files (" + unchanged + " unchanged) from " + local + " to " + target,
+          "uploaded "
+              + uploaded.size()
+              + " changed files ("
+              + unchanged
+              + " unchanged) from "
+              + local
+              + " to "
+              + target,
           false,
           uploaded,
           unchanged);
@@ -168,7 +182,8 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
     }
     if (!r.archivePath().startsWith("/") || !r.archivePath().endsWith(".tar.gz")) {
       throw ApplicationFailure.newNonRetryableFailure(
-          "archive '" + r.archivePath() + "' must be an absolute path ending in .tar.gz", "InvalidInput");
+          "archive '" + r.archivePath() + "' must be an absolute path ending in .tar.gz",
+          "InvalidInput");
     }
     StringBuilder list = new StringBuilder();
     for (String p : r.paths()) {

@@ -49,13 +49,19 @@ public final class SshHosts {
   public SSHClient connect(HostRef host) {
     if (host.knownHosts() == null || host.knownHosts().isBlank()) {
       throw ApplicationFailure.newNonRetryableFailure(
-          "host " + host.name() + " has no knownHosts file configured: host keys are always verified",
+          "host "
+              + host.name()
+              + " has no knownHosts file configured: host keys are always verified",
           "SshConfigInvalid");
     }
     File knownHosts = new File(host.knownHosts());
     if (!knownHosts.isFile()) {
       throw ApplicationFailure.newNonRetryableFailure(
-          "known_hosts file " + knownHosts + " for host " + host.name() + " does not exist on this worker",
+          "known_hosts file "
+              + knownHosts
+              + " for host "
+              + host.name()
+              + " does not exist on this worker",
           "SshConfigInvalid");
     }
     String key = secrets.resolve(host.privateKeyRef(), "the SSH key of " + host.describe());
@@ -102,7 +108,10 @@ public final class SshHosts {
       close(client);
       if (e.getMessage() != null && e.getMessage().toLowerCase().contains("key")) {
         throw ApplicationFailure.newNonRetryableFailure(
-            "the SSH key " + host.privateKeyRef() + " cannot be read as a private key: " + e.getMessage(),
+            "the SSH key "
+                + host.privateKeyRef()
+                + " cannot be read as a private key: "
+                + e.getMessage(),
             "SshConfigInvalid");
       }
       throw unreachable(host, e);
@@ -111,7 +120,12 @@ public final class SshHosts {
 
   private static ApplicationFailure unreachable(HostRef host, Exception e) {
     return ApplicationFailure.newFailure(
-        "cannot reach " + host.describe() + ": " + e.getClass().getSimpleName() + " " + e.getMessage(),
+        "cannot reach "
+            + host.describe()
+            + ": "
+            + e.getClass().getSimpleName()
+            + " "
+            + e.getMessage(),
         "SshUnreachable");
   }
 
