@@ -1,0 +1,189 @@
+package dev.crewchief.randopony;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.argThat;
+import static org.mockito.Mockito.inOrder;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
+import static org.mockito.Mockito.withSettings;
+
+import dev.crewchief.activities.ActionResult;
+import dev.crewchief.activities.CommandRequest;
+import dev.crewchief.activities.NotifyActivities;
+import dev.crewchief.activities.PathFacts;
+import dev.crewchief.activities.ProxyActivities;
+import dev.crewchief.activities.RemoteHostActivities;
+import dev.crewchief.activities.SyncResult;
+import dev.crewchief.config.GateConfig;
+import dev.crewchief.release.ReleaseContext;
+import dev.crewchief.release.ReleaseIds;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.testing.TestWorkflowExtension;
+import io.temporal.worker.Worker;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.mockito.InOrder;
+
+/** StagingDeploy with mocked activities: first deployment, update, refusals, dry run. */
+class StagingDeployTest {
+  @RegisterExtension
+  static final TestWorkflowExtension testWorkflow =
+      TestWorkflowExtension.newBuilder()
+          .registerWorkflowImplementationTypes(StagingDeployImpl.class)
+          .setDoNotStart(true)
+          .build();
+
+  static final String APP = "/home/rp/webapps/randopony2014r1";
+
+  RemoteHostActivities host;
+  ProxyActivities proxy;
+  String taskQueue;
+
+  @BeforeEach
+  void mocks(TestWorkflowEnvironment env, Worker worker) {
+    host = mock(RemoteHostActivities.class, withSettings().withoutAnnotations());
+    proxy = mock(ProxyActivities.class, withSettings().withoutAnnotations());
+    NotifyActivities notify = mock(NotifyActivities.class, withSettings().withoutAnnotations());
+    when(host.runCommand(any()))
+        .thenAnswer(
+            i -> new ActionResult(((CommandRequest) i.getArgument(0)).command(), false, ""));
+    when(host.syncDirectory(any()))
+        .thenReturn(new SyncResult("synced", false, List.of("setup.py"), 0));
+    when(proxy.switchSite(any())).thenReturn(new ActionResult("switched", false, ""));
+    when(proxy.probe(any())).thenReturn(new ActionResult("probed", false, "200"));
+    worker.registerActivitiesImplementations(host, proxy, notify);
+    taskQueue = worker.getTaskQueue();
+    env.start();
+  }
+
+  ReleaseResult deploy(WorkflowClient client, String version, boolean dryRun) {
+    ReleaseContext ctx =
+        new ReleaseContext(
+            StagingDeploy.RUNBOOK,
+            "prod",
+            version,
+            dryRun,
+            "tester",
+            Map.of("crew-chief", List.of("alice")),
+            Map.<String, GateConfig>of(),
+            List.of());
+    StagingDeploy wf =
+        client.newWorkflowStub(
+            StagingDeploy.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId(ReleaseIds.workflowId(StagingDeploy.RUNBOOK, "prod", version))
+                .setTaskQueue(taskQueue)
+                .build());
+    return wf.deploy(new StagingDeployRequest(ctx, PromoteToProductionTest.SITE));
+  }
+
+  static CommandRequest cmd(String stepStart) {
+    return argThat(r -> r != null && r.step().startsWith(stepStart));
+  }
+
+  @Test
+  void firstDeploymentInitialisesEverything(WorkflowClient client) {
+    when(host.inspect(any())).thenReturn(new PathFacts(true, List.of(APP)));
+    ReleaseResult r = deploy(client, "2014r1", false);
+    assertTrue(r.summary().contains("deployed to staging"));
+    InOrder order = inOrder(host, proxy);
+    order.verify(host).syncDirectory(argThat(s -> s.remoteDir().equals(APP + "/randopony-tetra")));
+    order.verify(host).runCommand(cmd("create virtualenv"));
+    order.verify(host).runCommand(cmd("install app into virtualenv"));
+    order
+        .verify(host)
+        .runCommand(
+            argThat(
+                c ->
+                    c.step().equals("delete template app files")
+                        && c.command().contains("rm -rf myapp")));
+    order.verify(host).runCommand(cmd("set app port"));
+    order
+        .verify(host)
+        .runCommand(
+            argThat(
+                c ->
+                    c.step().equals("credentials to mode 400")
+                        && c.command().contains("chmod 400")));
+    order
+        .verify(host)
+        .runCommand(
+            argThat(
+                c ->
+                    c.step().startsWith("symlink staging.ini")
+                        && c.command().contains("staging.ini bin/start")));
+    order
+        .verify(host)
+        .runCommand(argThat(c -> c.command().contains("initialize_RandoPony_db staging.ini")));
+    order.verify(host).runCommand(cmd("start app"));
+    order.verify(proxy).probe(argThat(p -> p.url().equals("http://127.0.0.1:19307/")));
+    order.verify(host).runCommand(cmd("start staging supervisor"));
+    order
+        .verify(proxy)
+        .switchSite(
+            argThat(
+                s ->
+                    s.domain().equals("staging.test")
+                        && Integer.valueOf(19307).equals(s.upstreamPort())));
+    order.verify(proxy).probe(argThat(p -> "staging.test".equals(p.hostHeader())));
+  }
+
+  @Test
+  void updateRestartsWithoutReinitialising(WorkflowClient client) {
+    when(host.inspect(any()))
+        .thenReturn(
+            new PathFacts(
+                true, List.of(APP, APP + "/venv/bin/python", APP + "/RandoPony-staging.sqlite")));
+    deploy(client, "2014r1", false);
+    verify(host, never()).runCommand(cmd("create virtualenv"));
+    verify(host, never()).runCommand(cmd("delete template"));
+    verify(host, never()).runCommand(argThat(c -> c.command().contains("initialize_RandoPony_db")));
+    InOrder order = inOrder(host);
+    order.verify(host).runCommand(cmd("stop app"));
+    order.verify(host).runCommand(cmd("start app"));
+    order.verify(host).runCommand(cmd("stop staging supervisor"));
+    order.verify(host).runCommand(cmd("start staging supervisor"));
+  }
+
+  @Test
+  void missingAppDirOrPromotedReleaseIsRefused(WorkflowClient client) {
+    when(host.inspect(any())).thenReturn(new PathFacts(true, List.of()));
+    WorkflowFailedException e =
+        assertThrows(WorkflowFailedException.class, () -> deploy(client, "2014r1", false));
+    assertEquals("InvalidInput", ((ApplicationFailure) e.getCause()).getType());
+    assertTrue(e.getCause().getMessage().contains(APP), e.getCause().getMessage());
+    verify(host, never()).syncDirectory(any());
+  }
+
+  @Test
+  void promotedReleaseIsRefused(WorkflowClient client) {
+    when(host.inspect(any()))
+        .thenReturn(new PathFacts(true, List.of(APP, APP + "/production.ini")));
+    WorkflowFailedException e =
+        assertThrows(WorkflowFailedException.class, () -> deploy(client, "2014r1", false));
+    assertTrue(
+        e.getCause().getMessage().contains("promoted to production"), e.getCause().getMessage());
+  }
+
+  @Test
+  void dryRunRehearsesAFirstDeployment(WorkflowClient client) {
+    when(host.inspect(any())).thenReturn(new PathFacts(false, List.of()));
+    ReleaseResult r = deploy(client, "2014r1", true);
+    assertTrue(r.summary().startsWith("rehearsed"));
+    verify(host)
+        .runCommand(argThat(c -> c.dryRun() && c.command().contains("initialize_RandoPony_db")));
+    verify(host, never()).runCommand(argThat(c -> !c.dryRun()));
+  }
+}
