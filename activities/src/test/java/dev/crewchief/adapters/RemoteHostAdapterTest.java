@@ -65,6 +65,16 @@ class RemoteHostAdapterTest {
   }
 
   @Test
+  void commandRunningLongerThanAHeartbeatIntervalCompletesWithItsOutputAndStatus() {
+    // The adapter heartbeats every two seconds while a command runs: a five-second command
+    // must come back whole, and its exit status must still count.
+    assertEquals("before\nafter", run("echo before; sleep 5; echo after").strip());
+    ApplicationFailure f = assertThrows(ApplicationFailure.class, () -> run("sleep 3; exit 4"));
+    assertEquals("RemoteCommandFailed", f.getType());
+    assertTrue(f.getOriginalMessage().contains("exit 4"), f.getOriginalMessage());
+  }
+
+  @Test
   void failingCommandIsRemoteCommandFailedWithItsError() {
     ApplicationFailure f =
         assertThrows(ApplicationFailure.class, () -> run("echo nope >&2; exit 7"));

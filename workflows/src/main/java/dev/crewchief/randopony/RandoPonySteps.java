@@ -34,6 +34,8 @@ final class RandoPonySteps {
     "SourceMissing"
   };
 
+  private static final Duration HEARTBEAT = Duration.ofSeconds(30);
+
   private final Release release;
   private final RandoPonySite site;
   final RandoPonyCommands commands;
@@ -46,7 +48,9 @@ final class RandoPonySteps {
     this.site = site;
     this.commands = new RandoPonyCommands(site);
     // pip install and supervisor start can take minutes on a shared host; an unreachable host is
-    // retried with backoff for a few minutes before the release gives up.
+    // retried with backoff for a few minutes before the release gives up. The adapters heartbeat
+    // every two seconds while a command runs, so a worker that dies mid-step is noticed after the
+    // heartbeat timeout and the step is retried on another worker (the steps are idempotent).
     RetryOptions hostRetry =
         RetryOptions.newBuilder()
             .setInitialInterval(Duration.ofSeconds(2))
@@ -60,6 +64,7 @@ final class RandoPonySteps {
             RemoteHostActivities.class,
             ActivityOptions.newBuilder()
                 .setStartToCloseTimeout(Duration.ofMinutes(10))
+                .setHeartbeatTimeout(HEARTBEAT)
                 .setRetryOptions(hostRetry)
                 .build());
     this.proxy =
@@ -67,6 +72,7 @@ final class RandoPonySteps {
             ProxyActivities.class,
             ActivityOptions.newBuilder()
                 .setStartToCloseTimeout(Duration.ofMinutes(2))
+                .setHeartbeatTimeout(HEARTBEAT)
                 .setRetryOptions(hostRetry)
                 .build());
     // A probe is polled: retried every 2 seconds (coefficient 1) for up to two minutes while the

@@ -144,6 +144,7 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
             // Removing first lets us replace files made read-only (credentials at 400).
             sftp.rm(dest);
           }
+          SshHosts.heartbeat("uploading " + rel);
           sftp.put(new FileSystemFile(e.getValue().toFile()), dest);
           sftp.chmod(dest, Files.isExecutable(e.getValue()) ? 0755 : 0644);
           uploaded.add(rel);

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import net.schmizz.sshj.DefaultConfig;
 import net.schmizz.sshj.SSHClient;
 import net.schmizz.sshj.common.DisconnectReason;
+import net.schmizz.sshj.connection.ConnectionException;
 import net.schmizz.sshj.connection.channel.direct.Session;
 import net.schmizz.sshj.transport.TransportException;
 import net.schmizz.sshj.transport.verification.OpenSSHKnownHosts;
@@ -136,16 +137,27 @@ public final class SshHosts {
   public ExecResult exec(SSHClient client, String command, Duration timeout) {
     try (Session session = client.startSession()) {
       Session.Command cmd = session.exec(command);
+      // Both streams are drained on their own threads so that this one keeps heartbeating while
+      // the command runs: a worker killed mid-command is then noticed within the heartbeat
+      // timeout instead of the whole start-to-close timeout.
       ByteArrayOutputStream err = new ByteArrayOutputStream();
-      Thread errReader = new Thread(() -> copy(cmd.getErrorStream(), err), "ssh-stderr");
-      errReader.setDaemon(true);
-      errReader.start();
+      Thread errReader = reader(cmd.getErrorStream(), err, "ssh-stderr");
       ByteArrayOutputStream out = new ByteArrayOutputStream();
-      copy(cmd.getInputStream(), out);
+      Thread outReader = reader(cmd.getInputStream(), out, "ssh-stdout");
+      // The command's stdout reaching its end is the sign that it finished; sshj's own
+      // Channel.join(timeout) throws when the timeout passes, so it is only used once the output
+      // is complete, to collect the exit status.
       long deadline = System.nanoTime() + timeout.toNanos();
-      while (cmd.isOpen() && System.nanoTime() < deadline) {
-        cmd.join(2, TimeUnit.SECONDS);
+      while (outReader.isAlive() && System.nanoTime() < deadline) {
+        outReader.join(2_000);
         heartbeat(command);
+      }
+      if (!outReader.isAlive()) {
+        try {
+          cmd.join(30, TimeUnit.SECONDS);
+        } catch (ConnectionException noExitStatus) {
+          log.debug("no exit status for '{}': {}", command, noExitStatus.getMessage());
+        }
       }
       errReader.join(5_000);
       Integer status = cmd.getExitStatus();
@@ -191,12 +203,19 @@ public final class SshHosts {
     return t.length() > 1500 ? "..." + t.substring(t.length() - 1500) : t;
   }
 
-  private static void heartbeat(String what) {
+  static void heartbeat(String what) {
     try {
       Activity.getExecutionContext().heartbeat(what);
     } catch (IllegalStateException notInActivity) {
       // Called outside an activity (tests, tools): nothing to heartbeat.
     }
+  }
+
+  private static Thread reader(InputStream in, ByteArrayOutputStream out, String name) {
+    Thread t = new Thread(() -> copy(in, out), name);
+    t.setDaemon(true);
+    t.start();
+    return t;
   }
 
   private static void copy(InputStream in, ByteArrayOutputStream out) {
