@@ -4,12 +4,15 @@
 #                                     that user, app dirs as the hosting control panel makes them,
 #                                     and DIR/crewchief.yaml + DIR/sandbox.env describing it all
 #   sandbox.sh down DIR               stops everything the sandbox user runs and removes the user
+# SANDBOX_USER (default ccsandbox) names the local user; SANDBOX_ENV (default sandbox) the
+# environment in crewchief.yaml. Every command sshd runs for the user is logged in DIR/commands.log.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cmd=${1:?usage: sandbox.sh up|down DIR [RELEASES...]}
 DIR=${2:?usage: sandbox.sh up|down DIR [RELEASES...]}
 shift 2
 U=${SANDBOX_USER:-ccsandbox}
+E=${SANDBOX_ENV:-sandbox}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
@@ -25,7 +28,7 @@ down() {
 
 if [ "$cmd" = down ]; then down; exit 0; fi
 [ "$cmd" = up ] || { echo "usage: sandbox.sh up|down DIR [RELEASES...]" >&2; exit 2; }
-RELEASES=("$@"); [ ${#RELEASES[@]} -gt 0 ] || RELEASES=(2013r1 2014r1)
+RELEASES=("$@"); [ ${#RELEASES[@]} -gt 0 ] || RELEASES=(2013r1 2014r1 2015r1)
 
 need=()
 for pb in openssh-server:/usr/sbin/sshd openssh-client:/usr/bin/ssh-keygen nginx-light:/usr/sbin/nginx \
@@ -43,7 +46,21 @@ mkdir -p "$DIR"; DIR=$(cd "$DIR" && pwd)
 p="$DIR"; while [ "$p" != / ]; do chmod o+x "$p" 2>/dev/null || true; p=$(dirname "$p"); done
 chmod 755 "$DIR"
 H="$DIR/home"; mkdir -p "$H" "$DIR/authorized_keys"
-useradd -M -d "$H" -s /bin/bash "$U"
+# The user's login shell records every command sshd runs for it (time, then the command in
+# base64) in DIR/commands.log before running it with bash: rehearsals and the durability tests
+# count the side effects on the host from it. SFTP (internal-sftp) runs no shell.
+cat > "$DIR/audit-shell" <<SH
+#!/bin/bash
+if [ "\$1" = -c ]; then
+  printf '%s %s\n' "\$(date +%s.%N)" "\$(printf '%s' "\$2" | base64 -w0)" >> "$DIR/commands.log"
+  exec /bin/bash -c "\$2"
+fi
+exec /bin/bash "\$@"
+SH
+chmod 755 "$DIR/audit-shell"
+: > "$DIR/commands.log"
+useradd -M -d "$H" -s "$DIR/audit-shell" "$U"
+chown "$U:" "$DIR/commands.log"
 usermod -p '*' "$U"   # a locked account ('!') is refused by sshd with UsePAM no
 
 SSH_PORT=$(free_port); NGINX_PORT=$(free_port)
@@ -132,12 +149,13 @@ SSH_PORT=$SSH_PORT
 NGINX_PORT=$NGINX_PORT
 SANDBOX_USER=$U
 SANDBOX_DIR=$DIR
+SANDBOX_ENV=$E
 ENV
 {
   cat <<YAML
 taskQueue: crewchief
 environments:
-  sandbox:
+  $E:
     approvers:
       crew-chief: [alice]
       driver: [bob]

@@ -1,9 +1,13 @@
 package dev.crewchief.adapters;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -13,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * sandbox script, and stopped when the JVM exits.
  */
 public final class Sandbox {
-  private static Sandbox instance;
+  private static final Map<String, Sandbox> instances = new HashMap<>();
 
   public final Path dir;
   public final Map<String, String> env;
@@ -23,11 +27,23 @@ public final class Sandbox {
     this.env = env;
   }
 
-  public static synchronized Sandbox get() {
-    if (instance == null) {
-      instance = start();
-    }
-    return instance;
+  /** The shared sandbox of this test JVM (user {@code ccsandbox}). */
+  public static Sandbox get() {
+    return get("ccsandbox");
+  }
+
+  /**
+   * A sandbox host of its own, run by another local user and named as an environment after it, for
+   * tests that must not share state (releases, production domain, the one-release-at-a-time rule)
+   * with the others.
+   */
+  public static synchronized Sandbox get(String user) {
+    return instances.computeIfAbsent(user, Sandbox::start);
+  }
+
+  /** The environment name of this sandbox in its crewchief.yaml. */
+  public String environment() {
+    return env.get("SANDBOX_ENV");
   }
 
   public static Path repoRoot() {
@@ -42,11 +58,15 @@ public final class Sandbox {
     return p;
   }
 
-  private static Sandbox start() {
+  private static Sandbox start(String user) {
     try {
       Path dir = Files.createTempDirectory("crewchief-sandbox-");
       Path script = repoRoot().resolve("deploy/sandbox/sandbox.sh");
-      run(script.toString(), "up", dir.toString());
+      run(
+          Map.of("SANDBOX_USER", user, "SANDBOX_ENV", user.equals("ccsandbox") ? "sandbox" : user),
+          script.toString(),
+          "up",
+          dir.toString());
       Map<String, String> env = new HashMap<>();
       for (String line : Files.readAllLines(dir.resolve("sandbox.env"))) {
         int eq = line.indexOf('=');
@@ -62,7 +82,7 @@ public final class Sandbox {
               new Thread(
                   () -> {
                     try {
-                      run(script.toString(), "down", dir.toString());
+                      run(Map.of("SANDBOX_USER", user), script.toString(), "down", dir.toString());
                     } catch (RuntimeException e) {
                       System.err.println("sandbox down failed: " + e.getMessage());
                     }
@@ -74,8 +94,14 @@ public final class Sandbox {
   }
 
   public static void run(String... cmd) {
+    run(Map.of(), cmd);
+  }
+
+  static void run(Map<String, String> env, String... cmd) {
     try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      pb.environment().putAll(env);
+      Process p = pb.start();
       String out = new String(p.getInputStream().readAllBytes());
       if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
         throw new IllegalStateException(String.join(" ", cmd) + " failed:\n" + out);
@@ -102,5 +128,27 @@ public final class Sandbox {
 
   public Path home() {
     return dir.resolve("home");
+  }
+
+  /**
+   * Every command sshd ran on the sandbox host so far, in order (from the login shell's record in
+   * commands.log); SFTP transfers run no command and are not listed.
+   */
+  public List<String> commandsRun() {
+    try {
+      List<String> out = new ArrayList<>();
+      for (String line : Files.readAllLines(dir.resolve("commands.log"))) {
+        int sp = line.indexOf(' ');
+        if (sp > 0) {
+          out.add(
+              new String(
+                  Base64.getDecoder().decode(line.substring(sp + 1).trim()),
+                  StandardCharsets.UTF_8));
+        }
+      }
+      return out;
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }
