@@ -307,12 +307,46 @@ public final class Release {
     currentStep = name;
     upsert(SearchAttributes.STEP, name);
     upsert(SearchAttributes.STATUS, status.name());
-    Workflow.setCurrentDetails(
-        "**Step:** "
-            + name
-            + "\n\n**Status:** "
-            + status
-            + (ctx.dryRun() ? "\n\n*dry run: no side effects*" : ""));
+    refreshDetails();
+  }
+
+  /**
+   * The "current details" the Web UI shows for the release: the step, the status and, at a gate,
+   * who may decide it, how (CLI or the UI's Send signal payload) and any refused decision, so that
+   * someone looking at the UI sees why a signal did not move the release.
+   */
+  private void refreshDetails() {
+    StringBuilder md = new StringBuilder();
+    md.append("**Step:** ").append(currentStep).append("\n\n**Status:** ").append(status);
+    if (ctx.dryRun()) {
+      md.append("\n\n*dry run: no side effects*");
+    }
+    for (Gate g : gates.values()) {
+      if (g.status != GateStatus.WAITING) {
+        continue;
+      }
+      md.append("\n\n**Waiting at gate ")
+          .append(g.name)
+          .append("** for ")
+          .append(String.join(" or ", g.policy.roles()))
+          .append(" (")
+          .append(String.join(", ", allowedPeople(g)))
+          .append(").\n\n")
+          .append(g.description)
+          .append("\n\nDecide with `crewchief approve ")
+          .append(ctx.releaseId())
+          .append(' ')
+          .append(g.name)
+          .append(" --as NAME`, or Send signal `")
+          .append(ReleaseControl.DECIDE_SIGNAL)
+          .append("` with `{\"gate\": \"")
+          .append(g.name)
+          .append("\", \"decision\": \"APPROVE\", \"approver\": \"NAME\", \"comment\": \"...\"}`");
+      for (String r : g.refusals) {
+        md.append("\n\n- ").append(r);
+      }
+    }
+    Workflow.setCurrentDetails(md.toString());
   }
 
   private void upsert(SearchAttributeKey<String> key, String value) {
@@ -386,6 +420,7 @@ public final class Release {
     g.status =
         d.decision() == GateDecision.Decision.APPROVE ? GateStatus.APPROVED : GateStatus.REJECTED;
     log.info("gate {} {} by {} via {}", d.gate(), g.status, d.approver(), via);
+    refreshDetails();
     return g.view();
   }
 
@@ -402,6 +437,7 @@ public final class Release {
       } else {
         notes.add(refusal);
       }
+      refreshDetails();
       return;
     }
     accept(d, "signal");
