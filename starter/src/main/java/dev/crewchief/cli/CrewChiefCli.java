@@ -13,6 +13,7 @@ import dev.crewchief.release.ReleaseContext;
 import dev.crewchief.release.ReleaseControl;
 import dev.crewchief.release.ReleaseIds;
 import dev.crewchief.release.ReleaseProgress;
+import dev.crewchief.release.ReleaseStatus;
 import dev.crewchief.release.SearchAttributes;
 import dev.crewchief.release.StepState;
 import dev.crewchief.runtime.TemporalConnection;
@@ -597,35 +598,91 @@ public final class CrewChiefCli {
 
   // ------------------------------------------------------------------ list, report, cancel
 
-  @Command(name = "list", mixinStandardHelpOptions = true, description = "List releases.")
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = {
+        "List releases, newest first.",
+        "On a server with the Crew Chief search attributes registered the filters are visibility"
+            + " queries; elsewhere (the embedded server) releases are filtered by their ids."
+      })
   static final class ListCmd implements Callable<Integer> {
+    private static final Pattern VALUE = Pattern.compile("[A-Za-z0-9._-]+");
+    private static final Map<String, String> EXECUTION_STATUS =
+        Map.of(
+            "running", "Running",
+            "completed", "Completed",
+            "failed", "Failed",
+            "canceled", "Canceled",
+            "cancelled", "Canceled",
+            "terminated", "Terminated",
+            "timed-out", "TimedOut",
+            "timedout", "TimedOut");
+
     @ParentCommand CrewChiefCli cli;
 
-    @Option(names = "--runbook")
+    @Option(names = "--runbook", description = "e.g. randopony-promote")
     String runbook;
 
-    @Option(names = "--env")
+    @Option(names = "--env", description = "environment")
     String environment;
 
-    @Option(names = "--version")
+    @Option(names = "--version", description = "release version")
     String version;
 
-    @Option(names = "--status", description = "Running, Completed, Failed, Canceled, Terminated")
+    @Option(
+        names = "--status",
+        description = "the execution: running, completed, failed, canceled, terminated, timed-out")
     String status;
+
+    @Option(
+        names = "--state",
+        description =
+            "Crew Chief's status of the release (search attribute CrewChiefStatus): "
+                + "RUNNING, WAITING_FOR_GATE, ROLLING_BACK, SUCCEEDED, FAILED, ROLLED_BACK,"
+                + " CANCELLED")
+    ReleaseStatus state;
 
     @Override
     public Integer call() {
+      for (String v : new String[] {runbook, environment, version}) {
+        if (v != null && !VALUE.matcher(v).matches()) {
+          throw new IllegalArgumentException(
+              "'" + v + "' is not a valid filter value (letters, digits, '.', '_', '-')");
+        }
+      }
+      String executionStatus = null;
+      if (status != null) {
+        executionStatus = EXECUTION_STATUS.get(status.toLowerCase(java.util.Locale.ROOT));
+        if (executionStatus == null) {
+          throw new IllegalArgumentException(
+              "--status '"
+                  + status
+                  + "' is not one of running, completed, failed, canceled, terminated, timed-out"
+                  + " (for Crew Chief's own status such as WAITING_FOR_GATE use --state)");
+        }
+      }
       try (Session s = cli.session()) {
         WorkflowClient client = s.client(false);
-        List<String> clauses = new ArrayList<>();
         List<String> sa = TemporalConnection.registeredSearchAttributes(s.stubs(), s.namespace());
-        if (runbook != null && sa.contains("CrewChiefRunbook"))
-          clauses.add("CrewChiefRunbook='" + runbook + "'");
-        if (environment != null && sa.contains("CrewChiefEnvironment"))
-          clauses.add("CrewChiefEnvironment='" + environment + "'");
-        if (version != null && sa.contains("CrewChiefVersion"))
-          clauses.add("CrewChiefVersion='" + version + "'");
-        if (status != null) clauses.add("ExecutionStatus='" + status + "'");
+        boolean indexed =
+            sa.containsAll(SearchAttributes.ALL.stream().map(k -> k.getName()).toList());
+        if (state != null && !indexed) {
+          throw new Releases.Refused(
+              "--state needs the Crew Chief search attributes on the server (see deploy/PRODUCTION.md);"
+                  + " this server has none");
+        }
+        List<String> clauses = new ArrayList<>();
+        if (indexed) {
+          if (runbook != null)
+            clauses.add(SearchAttributes.RUNBOOK.getName() + "='" + runbook + "'");
+          if (environment != null)
+            clauses.add(SearchAttributes.ENVIRONMENT.getName() + "='" + environment + "'");
+          if (version != null)
+            clauses.add(SearchAttributes.VERSION.getName() + "='" + version + "'");
+          if (state != null) clauses.add(SearchAttributes.STATUS.getName() + "='" + state + "'");
+        }
+        if (executionStatus != null) clauses.add("ExecutionStatus='" + executionStatus + "'");
         List<WorkflowExecutionInfo> all =
             Releases.list(s.stubs(), s.namespace(), String.join(" AND ", clauses), false);
         cli.out.println(
@@ -638,23 +695,31 @@ public final class CrewChiefCli {
                 + pad("VERSION", 9)
                 + " "
                 + pad("STATUS", 11)
+                + " "
+                + pad("STATE", 16)
                 + " STEP");
         for (WorkflowExecutionInfo i : all) {
           String id = i.getExecution().getWorkflowId();
           String[] parts = parse(id);
-          if (parts == null
-              || (runbook != null && !runbook.equals(parts[0]))
-              || (environment != null && !environment.equals(parts[1]))
-              || (version != null && !version.equals(parts[2]))
-              || (status != null
-                  && !Releases.statusName(i.getStatus())
-                      .equalsIgnoreCase(status.replace("Canceled", "CANCELED")))) {
+          if (parts == null) {
             continue;
           }
-          String step = "";
-          if (Releases.running(i)) {
+          String execution = Releases.statusName(i.getStatus());
+          if (!indexed
+              && ((runbook != null && !runbook.equals(parts[0]))
+                  || (environment != null && !environment.equals(parts[1]))
+                  || (version != null && !version.equals(parts[2]))
+                  || (executionStatus != null
+                      && !execution.replace("_", "").equalsIgnoreCase(executionStatus)))) {
+            continue;
+          }
+          String releaseState = Releases.keyword(i, SearchAttributes.STATUS);
+          String step = Releases.keyword(i, SearchAttributes.STEP);
+          if (step == null && Releases.running(i)) {
             try {
-              step = Releases.progress(client, id).currentStep();
+              ReleaseProgress p = Releases.progress(client, id);
+              step = p.currentStep();
+              releaseState = p.status().name();
             } catch (RuntimeException e) {
               step = "?";
             }
@@ -668,9 +733,11 @@ public final class CrewChiefCli {
                   + " "
                   + pad(parts[2], 9)
                   + " "
-                  + pad(Releases.statusName(i.getStatus()), 11)
+                  + pad(execution, 11)
                   + " "
-                  + step);
+                  + pad(releaseState == null ? "" : releaseState, 16)
+                  + " "
+                  + (step == null ? "" : step));
         }
         return 0;
       }
@@ -695,8 +762,18 @@ public final class CrewChiefCli {
   @Command(
       name = "report",
       mixinStandardHelpOptions = true,
-      description = "Markdown report of a release, from its history.")
+      description = {
+        "The report of a release, built from its history alone (works for closed releases and"
+            + " with no worker running): every step with start, end, attempts and outcome, every"
+            + " gate decision with who, when, how and the comment.",
+        "Markdown by default; HTML adds a timeline of steps and gates drawn to scale."
+      })
   static final class Report implements Callable<Integer> {
+    enum Format {
+      md,
+      html
+    }
+
     @ParentCommand CrewChiefCli cli;
 
     @Parameters(index = "0", description = "the release id")
@@ -707,25 +784,42 @@ public final class CrewChiefCli {
         description = "write to this file instead of standard output")
     Path output;
 
+    @Option(
+        names = {"-f", "--format"},
+        description = "md or html (default: html when --output ends in .html, else md)")
+    Format format;
+
     @Override
     public Integer call() throws Exception {
+      Format f = format;
+      if (f == null) {
+        f =
+            output != null && output.getFileName().toString().toLowerCase().endsWith(".html")
+                ? Format.html
+                : Format.md;
+      }
       try (Session s = cli.session()) {
         WorkflowClient client = s.client(false);
         Releases.describe(s.stubs(), s.namespace(), release);
-        String md = markdown(client, release);
+        HistoryReport report = of(client, release);
+        String text = f == Format.html ? report.html() : report.markdown();
         if (output != null) {
-          Files.writeString(output, md);
-          cli.out.println("wrote " + output);
+          Files.writeString(output, text);
+          cli.out.println("wrote " + output + " (" + f + ")");
         } else {
-          cli.out.print(md);
+          cli.out.print(text);
         }
         return 0;
       }
     }
 
-    static String markdown(WorkflowClient client, String id) {
+    static HistoryReport of(WorkflowClient client, String id) {
       List<HistoryEvent> events = client.fetchHistory(id).getHistory().getEventsList();
-      return new HistoryReport(id, events).markdown();
+      return new HistoryReport(id, events);
+    }
+
+    static String markdown(WorkflowClient client, String id) {
+      return of(client, id).markdown();
     }
   }
 

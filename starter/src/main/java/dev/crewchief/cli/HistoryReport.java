@@ -38,7 +38,13 @@ final class HistoryReport {
       String outcome) {}
 
   record GateRow(
-      String gate, String decision, String by, String when, String via, String comment) {}
+      String gate,
+      String decision,
+      String by,
+      String when,
+      String via,
+      String comment,
+      Instant decidedAt) {}
 
   final String workflowId;
   String workflowType;
@@ -52,6 +58,8 @@ final class HistoryReport {
   final List<Step> steps = new ArrayList<>();
   final List<GateRow> gates = new ArrayList<>();
   final List<String> requests = new ArrayList<>();
+  final Map<String, Instant> gateOpened = new LinkedHashMap<>();
+  Instant lastEvent;
 
   HistoryReport(String workflowId, List<HistoryEvent> events) {
     this.workflowId = workflowId;
@@ -60,6 +68,7 @@ final class HistoryReport {
     for (HistoryEvent e : events) {
       Instant at =
           Instant.ofEpochSecond(e.getEventTime().getSeconds(), e.getEventTime().getNanos());
+      lastEvent = at;
       switch (e.getEventType()) {
         case EVENT_TYPE_WORKFLOW_EXECUTION_STARTED -> {
           var a = e.getWorkflowExecutionStartedEventAttributes();
@@ -77,6 +86,11 @@ final class HistoryReport {
           if (type.equals(NOTIFY)) {
             notifies.put(e.getEventId(), true);
             if (input != null
+                && "GATE_OPEN".equals(text(input, "kind"))
+                && input.hasNonNull("gate")) {
+              gateOpened.putIfAbsent(text(input.get("gate"), "name"), at);
+            }
+            if (input != null
                 && "GATE_DECIDED".equals(text(input, "kind"))
                 && input.hasNonNull("gate")) {
               JsonNode g = input.get("gate");
@@ -87,7 +101,8 @@ final class HistoryReport {
                       text(g, "decidedBy"),
                       time(text(g, "decidedAt")),
                       text(g, "via"),
-                      text(g, "comment")));
+                      text(g, "comment"),
+                      instant(text(g, "decidedAt"))));
             }
           } else {
             String step = input == null ? type : text(input, "step");
@@ -271,8 +286,17 @@ final class HistoryReport {
     return md.toString();
   }
 
-  private static String took(Duration d) {
-    return d.toMillis() < 1000 ? d.toMillis() + " ms" : d.toSeconds() + " s";
+  static String took(Duration d) {
+    if (d.toMillis() < 1000) {
+      return d.toMillis() + " ms";
+    }
+    if (d.toSeconds() < 120) {
+      return d.toSeconds() + " s";
+    }
+    if (d.toMinutes() < 120) {
+      return d.toMinutes() + " min";
+    }
+    return d.toHours() + " h " + d.toMinutesPart() + " min";
   }
 
   private static String cell(String s) {
@@ -281,6 +305,268 @@ final class HistoryReport {
 
   private static String fmt(Instant i) {
     return i == null ? "" : TIME.format(i);
+  }
+
+  private static Instant instant(String iso) {
+    try {
+      return iso == null ? null : Instant.parse(iso);
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  // ---------------------------------------------------------------- HTML
+
+  private static final int LABEL_W = 330;
+  private static final int CHART_W = 760;
+  private static final int ROW_H = 22;
+
+  /**
+   * A self-contained HTML page: the summary, a timeline drawn to scale (every step and every gate
+   * as a bar from its start to its end, on one time axis from the release's start to its end), then
+   * the same tables as the Markdown report.
+   */
+  String html() {
+    Instant t0 = started == null ? Instant.EPOCH : started;
+    Instant t1 = ended != null ? ended : lastEvent == null ? t0 : lastEvent;
+    long total = Math.max(1, Duration.between(t0, t1).toMillis());
+    List<String[]> bars = new ArrayList<>(); // label, class, startMs, endMs, tooltip
+    for (Step st : steps) {
+      Instant a = st.started() != null ? st.started() : st.scheduled();
+      Instant b = st.ended() != null ? st.ended() : t1;
+      bars.add(
+          new String[] {
+            st.step(),
+            outcomeClass(st.outcome()),
+            String.valueOf(Duration.between(t0, a).toMillis()),
+            String.valueOf(Duration.between(t0, b).toMillis()),
+            st.step() + ": " + st.outcome() + " (" + took(Duration.between(a, b)) + ")"
+          });
+    }
+    for (Map.Entry<String, Instant> open : gateOpened.entrySet()) {
+      GateRow row =
+          gates.stream().filter(g -> g.gate().equals(open.getKey())).findFirst().orElse(null);
+      Instant b = row == null || row.decidedAt() == null ? t1 : row.decidedAt();
+      String what =
+          row == null
+              ? "waiting"
+              : row.decision() + (row.by() == null ? "" : " by " + row.by() + " via " + row.via());
+      bars.add(
+          new String[] {
+            "gate: " + open.getKey(),
+            row == null
+                ? "gate-waiting"
+                : "APPROVED".equals(row.decision()) ? "gate-approved" : "gate-stopped",
+            String.valueOf(Duration.between(t0, open.getValue()).toMillis()),
+            String.valueOf(Duration.between(t0, b).toMillis()),
+            "gate "
+                + open.getKey()
+                + ": "
+                + what
+                + " ("
+                + took(Duration.between(open.getValue(), b))
+                + ")"
+          });
+    }
+    bars.sort((x, y) -> Long.compare(Long.parseLong(x[2]), Long.parseLong(y[2])));
+
+    StringBuilder h = new StringBuilder();
+    h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Release ")
+        .append(esc(workflowId))
+        .append("</title>\n<style>\n")
+        .append(
+            "body{font-family:system-ui,sans-serif;margin:2em;color:#222}"
+                + "table{border-collapse:collapse;margin:1em 0}"
+                + "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}"
+                + "th{background:#f3f3f3}.timeline text{font-size:12px}"
+                + ".done{fill:#3a8f3a}.failed{fill:#c0392b}.running{fill:#2e6fd8}"
+                + ".cancelled{fill:#999}.gate-approved{fill:#e0a100}.gate-stopped{fill:#8e44ad}"
+                + ".gate-waiting{fill:#f5d76e}.axis{stroke:#999}.grid{stroke:#eee}\n")
+        .append("</style></head><body>\n");
+    h.append("<h1>Release ").append(esc(workflowId)).append("</h1>\n<ul>\n");
+    h.append("<li>Workflow: ")
+        .append(esc(workflowType))
+        .append(", run ")
+        .append(esc(runId))
+        .append("</li>\n");
+    if (context != null) {
+      h.append("<li>Runbook: ")
+          .append(esc(text(context, "runbook")))
+          .append(", environment: ")
+          .append(esc(text(context, "environment")))
+          .append(", version: ")
+          .append(esc(text(context, "version")))
+          .append(context.path("dryRun").asBoolean() ? ", <b>dry run</b> (no side effects)" : "")
+          .append("</li>\n");
+    }
+    h.append("<li>Started: ")
+        .append(fmt(started))
+        .append(" by ")
+        .append(esc(startedBy))
+        .append("</li>\n<li>Ended: ")
+        .append(ended == null ? "(still running)" : fmt(ended))
+        .append("</li>\n<li>Outcome: <b>")
+        .append(outcome)
+        .append("</b>")
+        .append(failure == null || failure.isBlank() ? "" : " - " + esc(failure))
+        .append("</li>\n</ul>\n");
+
+    int height = 30 + bars.size() * ROW_H + 10;
+    h.append("<h2>Timeline</h2>\n<svg class=\"timeline\" width=\"")
+        .append(LABEL_W + CHART_W + 20)
+        .append("\" height=\"")
+        .append(height)
+        .append("\" xmlns=\"http://www.w3.org/2000/svg\">\n");
+    for (int i = 0; i <= 4; i++) {
+      long ms = total * i / 4;
+      int x = LABEL_W + (int) (CHART_W * (double) i / 4);
+      h.append("<line class=\"grid\" x1=\"")
+          .append(x)
+          .append("\" y1=\"20\" x2=\"")
+          .append(x)
+          .append("\" y2=\"")
+          .append(height - 10)
+          .append("\"/><text x=\"")
+          .append(x)
+          .append("\" y=\"14\" text-anchor=\"middle\">+")
+          .append(took(Duration.ofMillis(ms)))
+          .append("</text>\n");
+    }
+    int y = 30;
+    for (String[] b : bars) {
+      long a = Long.parseLong(b[2]);
+      long e = Long.parseLong(b[3]);
+      double x = LABEL_W + CHART_W * (double) a / total;
+      double w = Math.max(2, CHART_W * (double) (e - a) / total);
+      h.append("<text x=\"")
+          .append(LABEL_W - 8)
+          .append("\" y=\"")
+          .append(y + 14)
+          .append("\" text-anchor=\"end\">")
+          .append(esc(abbreviate(b[0], 48)))
+          .append("</text><rect class=\"")
+          .append(b[1])
+          .append("\" x=\"")
+          .append(String.format(java.util.Locale.ROOT, "%.1f", x))
+          .append("\" y=\"")
+          .append(y + 3)
+          .append("\" width=\"")
+          .append(String.format(java.util.Locale.ROOT, "%.1f", w))
+          .append("\" height=\"")
+          .append(ROW_H - 6)
+          .append("\" data-start-ms=\"")
+          .append(a)
+          .append("\" data-end-ms=\"")
+          .append(e)
+          .append("\"><title>")
+          .append(esc(b[4]))
+          .append("</title></rect>\n");
+      y += ROW_H;
+    }
+    h.append("<line class=\"axis\" x1=\"")
+        .append(LABEL_W)
+        .append("\" y1=\"20\" x2=\"")
+        .append(LABEL_W)
+        .append("\" y2=\"")
+        .append(height - 10)
+        .append("\"/>\n</svg>\n");
+    h.append("<p>Scale: ")
+        .append(CHART_W)
+        .append(" px = ")
+        .append(took(Duration.ofMillis(total)))
+        .append(" from start to ")
+        .append(ended == null ? "the last event" : "end")
+        .append(". Steps in green (done), red (failed), blue (running), grey (cancelled);")
+        .append(
+            " gates in amber (approved), purple (rejected or timed out), yellow (waiting).</p>\n");
+
+    h.append("<h2>Steps</h2>\n<table><tr><th>#</th><th>Step</th><th>Activity</th><th>Started</th>")
+        .append("<th>Ended</th><th>Took</th><th>Attempts</th><th>Outcome</th></tr>\n");
+    int n = 1;
+    for (Step st : steps) {
+      h.append("<tr><td>")
+          .append(n++)
+          .append("</td><td>")
+          .append(esc(st.step()))
+          .append("</td><td>")
+          .append(esc(st.activity()))
+          .append("</td><td>")
+          .append(fmt(st.started()))
+          .append("</td><td>")
+          .append(fmt(st.ended()))
+          .append("</td><td>")
+          .append(
+              st.started() != null && st.ended() != null
+                  ? took(Duration.between(st.started(), st.ended()))
+                  : "")
+          .append("</td><td>")
+          .append(st.attempts() == 0 ? "" : String.valueOf(st.attempts()))
+          .append("</td><td>")
+          .append(esc(st.outcome()))
+          .append("</td></tr>\n");
+    }
+    h.append("</table>\n<h2>Gate decisions</h2>\n");
+    if (gates.isEmpty()) {
+      h.append("<p>(none)</p>\n");
+    } else {
+      h.append("<table><tr><th>Gate</th><th>Decision</th><th>By</th><th>When</th><th>Via</th>")
+          .append("<th>Comment</th></tr>\n");
+      for (GateRow g : gates) {
+        h.append("<tr><td>")
+            .append(esc(g.gate()))
+            .append("</td><td>")
+            .append(esc(g.decision()))
+            .append("</td><td>")
+            .append(esc(g.by() == null ? "(nobody)" : g.by()))
+            .append("</td><td>")
+            .append(esc(g.when()))
+            .append("</td><td>")
+            .append(esc(g.via()))
+            .append("</td><td>")
+            .append(esc(g.comment()))
+            .append("</td></tr>\n");
+      }
+      h.append("</table>\n");
+    }
+    h.append("<h2>Decision requests received</h2>\n");
+    if (requests.isEmpty()) {
+      h.append("<p>(none)</p>\n");
+    } else {
+      h.append("<ul>\n");
+      for (String r : requests) {
+        h.append("<li>").append(esc(r)).append("</li>\n");
+      }
+      h.append("</ul>\n");
+    }
+    return h.append("</body></html>\n").toString();
+  }
+
+  private static String outcomeClass(String outcome) {
+    if (outcome.startsWith("done")) {
+      return "done";
+    }
+    if (outcome.startsWith("failed") || outcome.startsWith("timed out")) {
+      return "failed";
+    }
+    if (outcome.startsWith("cancelled")) {
+      return "cancelled";
+    }
+    return "running";
+  }
+
+  private static String abbreviate(String s, int n) {
+    return s.length() > n ? s.substring(0, n - 3) + "..." : s;
+  }
+
+  static String esc(String s) {
+    if (s == null) {
+      return "";
+    }
+    return s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;")
+        .replace("'", "&#39;");
   }
 
   private static String time(String iso) {

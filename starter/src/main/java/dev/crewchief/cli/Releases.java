@@ -4,6 +4,7 @@ import dev.crewchief.release.ReleaseControl;
 import dev.crewchief.release.ReleaseProgress;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.temporal.api.common.v1.Payload;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.filter.v1.StartTimeFilter;
@@ -14,6 +15,8 @@ import io.temporal.api.workflowservice.v1.ListOpenWorkflowExecutionsRequest;
 import io.temporal.api.workflowservice.v1.ListWorkflowExecutionsRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowStub;
+import io.temporal.common.SearchAttributeKey;
+import io.temporal.common.converter.DefaultDataConverter;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import java.util.ArrayList;
 import java.util.List;
@@ -103,6 +106,19 @@ final class Releases {
 
   static String statusName(WorkflowExecutionStatus s) {
     return s.name().replace("WORKFLOW_EXECUTION_STATUS_", "");
+  }
+
+  /** A keyword search attribute of a listed execution, or null when it has none. */
+  static String keyword(WorkflowExecutionInfo info, SearchAttributeKey<String> key) {
+    Payload p = info.getSearchAttributes().getIndexedFieldsMap().get(key.getName());
+    if (p == null) {
+      return null;
+    }
+    try {
+      return DefaultDataConverter.STANDARD_INSTANCE.fromPayload(p, String.class, String.class);
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   static ReleaseProgress progress(WorkflowClient client, String id) {
