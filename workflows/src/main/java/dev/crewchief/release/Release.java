@@ -92,7 +92,15 @@ public final class Release {
       steps.set(index, new StepState(name, done, start, now(), detailOf(result)));
       return result;
     } catch (RuntimeException e) {
-      steps.set(index, new StepState(name, StepStatus.FAILED, start, now(), describe(e)));
+      boolean cancelled = CancellationScope.current().isCancelRequested();
+      steps.set(
+          index,
+          new StepState(
+              name,
+              cancelled ? StepStatus.CANCELLED : StepStatus.FAILED,
+              start,
+              now(),
+              cancelled ? "interrupted by the release's cancellation" : describe(e)));
       throw e;
     }
   }

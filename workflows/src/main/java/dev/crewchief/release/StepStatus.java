@@ -8,6 +8,8 @@ public enum StepStatus {
   REHEARSED,
   SKIPPED,
   FAILED,
+  /** Interrupted by the release's cancellation (its rollback follows). */
+  CANCELLED,
   /** Undone by its compensation during a rollback. */
   COMPENSATED
 }

@@ -1,0 +1,45 @@
+package dev.crewchief.randopony;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.temporal.testing.WorkflowReplayer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * The determinism guard: histories recorded from real runs on the Temporal server (the end-to-end
+ * tests write them to starter/target/histories) are replayed against the current workflow code. A
+ * change that would break running releases fails here; put it behind {@code Workflow.getVersion}.
+ *
+ * <p>The recordings: a first staging deployment whose worker was killed twice (so it has a retried
+ * step), promotions with a fresh database and with data moved over (gate passed by update after a
+ * worker crash), a promotion cancelled mid-way and rolled back, and a rehearsal whose gate was
+ * refused and then passed by Web UI signals.
+ */
+class RecordedHistoriesReplayTest {
+  private static final Path DIR = Path.of("src/test/resources/histories");
+
+  @TestFactory
+  Stream<DynamicTest> everyRecordedHistoryReplays() throws IOException {
+    List<Path> files;
+    try (Stream<Path> list = Files.list(DIR)) {
+      files = list.filter(p -> p.toString().endsWith(".json")).sorted().toList();
+    }
+    assertTrue(files.size() >= 5, "recorded histories in " + DIR.toAbsolutePath() + ": " + files);
+    return files.stream()
+        .map(
+            f ->
+                DynamicTest.dynamicTest(
+                    f.getFileName().toString(),
+                    () ->
+                        WorkflowReplayer.replayWorkflowExecution(
+                            Files.readString(f),
+                            StagingDeployImpl.class,
+                            PromoteToProductionImpl.class)));
+  }
+}
