@@ -8,4 +8,5 @@ public record EnvironmentConfig(
     Map<String, List<String>> approvers,
     Map<String, HostConfig> hosts,
     Map<String, GateConfig> gates,
-    RandoPonyConfig randopony) {}
+    RandoPonyConfig randopony,
+    AtmosphereConfig atmosphere) {}

@@ -1,0 +1,151 @@
+package dev.crewchief.atmosphere;
+
+import dev.crewchief.activities.ContainerInfo;
+import dev.crewchief.activities.ContainerResult;
+import dev.crewchief.activities.ServiceState;
+import dev.crewchief.randopony.ReleaseResult;
+import dev.crewchief.release.GateDecision;
+import dev.crewchief.release.GateView;
+import dev.crewchief.release.Release;
+import dev.crewchief.release.ReleaseProgress;
+import io.temporal.workflow.WorkflowInit;
+import java.util.List;
+
+/**
+ * The runbook's hotfix with no downtime: with the new image tag, a second container of the service
+ * is started next to the running one without recreating it ({@code up -d --scale S=2
+ * --no-recreate}), awaited until healthy, then the old one is stopped and removed and nginx is
+ * restarted inside the proxy service's container. Until the old container is gone, a failure
+ * removes the new one again and leaves the old one serving.
+ */
+public final class AtmosphereHotfixImpl implements AtmosphereHotfix {
+  private final Release release;
+
+  @WorkflowInit
+  public AtmosphereHotfixImpl(HotfixRequest request) {
+    this.release = new Release(request.context());
+  }
+
+  @Override
+  public ReleaseResult hotfix(HotfixRequest request) {
+    String summary = release.run(() -> steps(request));
+    return new ReleaseResult(summary, release.progress());
+  }
+
+  private String steps(HotfixRequest request) {
+    AtmosphereValidation.version(request.context().version());
+    AtmosphereSite site = request.site();
+    AtmosphereValidation.site(site);
+    String service = request.service();
+    if (service == null || service.isBlank()) {
+      throw new IllegalArgumentException("name the service to hotfix, e.g. atmosphere");
+    }
+    String image = site.image(service, request.context().version());
+    DockerSteps docker = new DockerSteps(release, site);
+
+    ServiceState before = docker.inspect("find the running " + service + " container", service);
+    List<ContainerInfo> old = DockerSteps.runningNotOn(before, image);
+    if (before.known() && old.isEmpty()) {
+      boolean onImage =
+          before.containers().stream()
+              .anyMatch(
+                  c -> "running".equals(c.state()) && DockerSteps.sameImage(image, c.image()));
+      throw new IllegalArgumentException(
+          onImage
+              ? "service " + service + " already runs " + image + ": nothing to hotfix"
+              : "no running container of service "
+                  + service
+                  + " in project "
+                  + site.project()
+                  + ": a hotfix swaps a running container (start the service first)");
+    }
+
+    docker.pull("pull " + image, image);
+
+    // Registered before the new container exists, so that one created by a step that then failed
+    // (not healthy in time, say) is removed too. It only removes containers on the new image while
+    // an old one still runs, so it can never leave the service with no container.
+    release.onRollback(
+        "remove the new " + service + " container",
+        () -> {
+          ServiceState now = docker.inspect("find the new " + service + " container", service);
+          if (DockerSteps.runningNotOn(now, image).isEmpty()) {
+            return;
+          }
+          for (ContainerInfo c : now.containers()) {
+            if (DockerSteps.sameImage(image, c.image())) {
+              docker.remove("remove the new container " + c.name(), service, c.id());
+            }
+          }
+        });
+    ContainerResult fresh =
+        docker.scaleUp(
+            "start a second "
+                + service
+                + " container from "
+                + image
+                + " next to the old one and wait until it is ready",
+            service,
+            image);
+
+    for (ContainerInfo c : old) {
+      docker.remove("stop and remove the old container " + c.name(), service, c.id());
+    }
+    if (site.proxyService() != null && !site.proxyService().isBlank()) {
+      docker.exec(
+          "restart nginx inside the " + site.proxyService() + " container",
+          site.proxyService(),
+          site.proxyRestartCommand() == null || site.proxyRestartCommand().isEmpty()
+              ? List.of("service", "nginx", "restart")
+              : site.proxyRestartCommand());
+    }
+
+    String name = fresh.container() == null ? "(rehearsal)" : fresh.container().name();
+    int number = fresh.container() == null ? 2 : fresh.container().number();
+    release.note(
+        "new "
+            + service
+            + " container: "
+            + name
+            + " (container number "
+            + number
+            + "). As the runbook warns, its index changed: docker-compose commands for it now need"
+            + " --index="
+            + number
+            + ", and crontab entries that use docker-compose must be updated.");
+    for (ContainerInfo c : old) {
+      release.note("removed the old container " + c.name() + " (" + c.image() + ")");
+    }
+    return (request.context().dryRun() ? "rehearsed: " : "")
+        + service
+        + " now runs "
+        + image
+        + " in container "
+        + name
+        + " (index "
+        + number
+        + ": update crontab entries that use docker-compose to --index="
+        + number
+        + ")";
+  }
+
+  @Override
+  public ReleaseProgress progress() {
+    return release.progress();
+  }
+
+  @Override
+  public GateView decideGate(GateDecision decision) {
+    return release.accept(decision, "update");
+  }
+
+  @Override
+  public void validateDecision(GateDecision decision) {
+    release.validate(decision);
+  }
+
+  @Override
+  public void gateDecision(GateDecision decision) {
+    release.acceptSignal(decision);
+  }
+}

@@ -1,0 +1,152 @@
+package dev.crewchief.atmosphere;
+
+import dev.crewchief.activities.ActionResult;
+import dev.crewchief.activities.ContainerInfo;
+import dev.crewchief.activities.ContainerResult;
+import dev.crewchief.activities.DeployRequest;
+import dev.crewchief.activities.DockerActivities;
+import dev.crewchief.activities.ExecOutcome;
+import dev.crewchief.activities.ExecRequest;
+import dev.crewchief.activities.PullRequest;
+import dev.crewchief.activities.RemoveRequest;
+import dev.crewchief.activities.ServiceRequest;
+import dev.crewchief.activities.ServiceState;
+import dev.crewchief.release.Release;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.workflow.Workflow;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Docker steps of the Atmosphere workflows, each one activity call on the site's engine. The retry
+ * policies sit here, with the steps they govern.
+ */
+final class DockerSteps {
+  /** Failures a retry cannot fix: bad input, a missing service or image, a failing command. */
+  static final String[] NON_RETRYABLE = {
+    "InvalidInput",
+    "ServiceNotFound",
+    "ImageNotFound",
+    "ContainerExecFailed",
+    "BackupImageExists",
+    "ContainerUnhealthy"
+  };
+
+  private final Release release;
+  private final AtmosphereSite site;
+  private final DockerActivities docker;
+  private final DockerActivities deployer;
+  private final DockerActivities puller;
+
+  DockerSteps(Release release, AtmosphereSite site) {
+    this.release = release;
+    this.site = site;
+    // An unreachable engine is retried with backoff for a few minutes before the release stops.
+    RetryOptions retry =
+        RetryOptions.newBuilder()
+            .setInitialInterval(Duration.ofSeconds(2))
+            .setBackoffCoefficient(2)
+            .setMaximumInterval(Duration.ofMinutes(1))
+            .setMaximumAttempts(6)
+            .setDoNotRetry(NON_RETRYABLE)
+            .build();
+    this.docker =
+        Workflow.newActivityStub(
+            DockerActivities.class,
+            ActivityOptions.newBuilder()
+                .setStartToCloseTimeout(Duration.ofMinutes(3))
+                .setRetryOptions(retry)
+                .build());
+    // A new container may take minutes to pass its setup tasks; the adapter heartbeats while it
+    // waits, so a worker lost meanwhile is noticed within the heartbeat timeout.
+    Duration ready = readyTimeout(site);
+    this.deployer =
+        Workflow.newActivityStub(
+            DockerActivities.class,
+            ActivityOptions.newBuilder()
+                .setStartToCloseTimeout(ready.plus(Duration.ofMinutes(5)))
+                .setHeartbeatTimeout(Duration.ofSeconds(30))
+                .setRetryOptions(retry)
+                .build());
+    // Image pulls of a few hundred megabytes take a while on a slow registry.
+    this.puller =
+        Workflow.newActivityStub(
+            DockerActivities.class,
+            ActivityOptions.newBuilder()
+                .setStartToCloseTimeout(Duration.ofMinutes(30))
+                .setRetryOptions(retry)
+                .build());
+  }
+
+  static Duration readyTimeout(AtmosphereSite site) {
+    return site.readyTimeout() == null ? Duration.ofMinutes(10) : site.readyTimeout();
+  }
+
+  ServiceState inspect(String step, String service) {
+    return release.step(
+        step,
+        () ->
+            docker.inspectService(
+                new ServiceRequest(step, site.service(service), release.dryRun())));
+  }
+
+  ActionResult pull(String step, String image) {
+    return release.step(
+        step,
+        () ->
+            puller.pullImage(
+                new PullRequest(
+                    step, site.engine(), image, site.pullIfMissingOnly(), release.dryRun())));
+  }
+
+  ContainerResult scaleUp(String step, String service, String image) {
+    return release.step(
+        step,
+        () ->
+            deployer.scaleUp(
+                new DeployRequest(
+                    step,
+                    site.service(service),
+                    image,
+                    site.probeUrl(service),
+                    readyTimeout(site),
+                    release.dryRun())));
+  }
+
+  ActionResult remove(String step, String service, String containerId) {
+    return release.step(
+        step,
+        () ->
+            docker.removeContainer(
+                new RemoveRequest(step, site.service(service), containerId, release.dryRun())));
+  }
+
+  ExecOutcome exec(String step, String service, List<String> command) {
+    return release.step(
+        step,
+        () ->
+            docker.exec(
+                new ExecRequest(step, site.service(service), 0, command, false, release.dryRun())));
+  }
+
+  /** Running containers of a service that are not on the given image. */
+  static List<ContainerInfo> runningNotOn(ServiceState state, String image) {
+    return state.containers().stream()
+        .filter(c -> "running".equals(c.state()) && !sameImage(image, c.image()))
+        .toList();
+  }
+
+  /**
+   * Whether two image references name the same image: engines report Docker Hub images with or
+   * without their implied registry (docker.io/) and namespace (library/).
+   */
+  static boolean sameImage(String a, String b) {
+    return a != null && b != null && normal(a).equals(normal(b));
+  }
+
+  private static String normal(String ref) {
+    String r = ref.startsWith("docker.io/") ? ref.substring("docker.io/".length()) : ref;
+    return r.startsWith("library/") ? r.substring("library/".length()) : r;
+  }
+}
