@@ -4,10 +4,7 @@ import dev.crewchief.activities.ContainerInfo;
 import dev.crewchief.activities.ContainerResult;
 import dev.crewchief.activities.ServiceState;
 import dev.crewchief.randopony.ReleaseResult;
-import dev.crewchief.release.GateDecision;
-import dev.crewchief.release.GateView;
-import dev.crewchief.release.Release;
-import dev.crewchief.release.ReleaseProgress;
+import dev.crewchief.release.ReleaseWorkflow;
 import io.temporal.workflow.WorkflowInit;
 import java.util.List;
 
@@ -18,12 +15,11 @@ import java.util.List;
  * restarted inside the proxy service's container. Until the old container is gone, a failure
  * removes the new one again and leaves the old one serving.
  */
-public final class AtmosphereHotfixImpl implements AtmosphereHotfix {
-  private final Release release;
+public final class AtmosphereHotfixImpl extends ReleaseWorkflow implements AtmosphereHotfix {
 
   @WorkflowInit
   public AtmosphereHotfixImpl(HotfixRequest request) {
-    this.release = new Release(request.context());
+    super(request.context());
   }
 
   @Override
@@ -127,25 +123,5 @@ public final class AtmosphereHotfixImpl implements AtmosphereHotfix {
         + ": update crontab entries that use docker-compose to --index="
         + number
         + ")";
-  }
-
-  @Override
-  public ReleaseProgress progress() {
-    return release.progress();
-  }
-
-  @Override
-  public GateView decideGate(GateDecision decision) {
-    return release.accept(decision, "update");
-  }
-
-  @Override
-  public void validateDecision(GateDecision decision) {
-    release.validate(decision);
-  }
-
-  @Override
-  public void gateDecision(GateDecision decision) {
-    release.acceptSignal(decision);
   }
 }

@@ -12,7 +12,7 @@ import dev.crewchief.activities.RemoveRequest;
 import dev.crewchief.activities.ServiceRequest;
 import dev.crewchief.activities.ServiceState;
 import dev.crewchief.release.Release;
-import io.temporal.activity.ActivityOptions;
+import dev.crewchief.release.ReleaseWorkflow;
 import io.temporal.common.RetryOptions;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
@@ -42,41 +42,21 @@ final class DockerSteps {
   DockerSteps(Release release, AtmosphereSite site) {
     this.release = release;
     this.site = site;
-    // An unreachable engine is retried with backoff for a few minutes before the release stops.
-    RetryOptions retry =
-        RetryOptions.newBuilder()
-            .setInitialInterval(Duration.ofSeconds(2))
-            .setBackoffCoefficient(2)
-            .setMaximumInterval(Duration.ofMinutes(1))
-            .setMaximumAttempts(6)
-            .setDoNotRetry(NON_RETRYABLE)
-            .build();
+    RetryOptions retry = ReleaseWorkflow.remoteRetry(NON_RETRYABLE);
     this.docker =
         Workflow.newActivityStub(
-            DockerActivities.class,
-            ActivityOptions.newBuilder()
-                .setStartToCloseTimeout(Duration.ofMinutes(3))
-                .setRetryOptions(retry)
-                .build());
+            DockerActivities.class, ReleaseWorkflow.options(Duration.ofMinutes(3), null, retry));
     // A new container may take minutes to pass its setup tasks; the adapter heartbeats while it
     // waits, so a worker lost meanwhile is noticed within the heartbeat timeout.
-    Duration ready = readyTimeout(site);
     this.deployer =
         Workflow.newActivityStub(
             DockerActivities.class,
-            ActivityOptions.newBuilder()
-                .setStartToCloseTimeout(ready.plus(Duration.ofMinutes(5)))
-                .setHeartbeatTimeout(Duration.ofSeconds(30))
-                .setRetryOptions(retry)
-                .build());
+            ReleaseWorkflow.options(
+                readyTimeout(site).plus(Duration.ofMinutes(5)), Duration.ofSeconds(30), retry));
     // Image pulls of a few hundred megabytes take a while on a slow registry.
     this.puller =
         Workflow.newActivityStub(
-            DockerActivities.class,
-            ActivityOptions.newBuilder()
-                .setStartToCloseTimeout(Duration.ofMinutes(30))
-                .setRetryOptions(retry)
-                .build());
+            DockerActivities.class, ReleaseWorkflow.options(Duration.ofMinutes(30), null, retry));
   }
 
   static Duration readyTimeout(AtmosphereSite site) {

@@ -2,10 +2,7 @@ package dev.crewchief.randopony;
 
 import static dev.crewchief.release.Shell.q;
 
-import dev.crewchief.release.GateDecision;
-import dev.crewchief.release.GateView;
-import dev.crewchief.release.Release;
-import dev.crewchief.release.ReleaseProgress;
+import dev.crewchief.release.ReleaseWorkflow;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInit;
 import java.time.Instant;
@@ -23,15 +20,13 @@ import java.util.List;
  * cancellation puts the old production back: old app and supervisor started, the domain on the old
  * app, staging data restored from its archive.
  */
-public final class PromoteToProductionImpl implements PromoteToProduction {
+public final class PromoteToProductionImpl extends ReleaseWorkflow implements PromoteToProduction {
   private static final DateTimeFormatter STAMP =
       DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
-  private final Release release;
-
   @WorkflowInit
   public PromoteToProductionImpl(PromoteRequest request) {
-    this.release = new Release(request.context());
+    super(request.context());
     String prev = request.previousRelease();
     release.declareGate(
         CONFIRM_GATE,
@@ -142,25 +137,5 @@ public final class PromoteToProductionImpl implements PromoteToProduction {
         + " is production at "
         + domain
         + (prev == null ? " with a fresh database" : " with the data of " + prev);
-  }
-
-  @Override
-  public ReleaseProgress progress() {
-    return release.progress();
-  }
-
-  @Override
-  public GateView decideGate(GateDecision decision) {
-    return release.accept(decision, "update");
-  }
-
-  @Override
-  public void validateDecision(GateDecision decision) {
-    release.validate(decision);
-  }
-
-  @Override
-  public void gateDecision(GateDecision decision) {
-    release.acceptSignal(decision);
   }
 }

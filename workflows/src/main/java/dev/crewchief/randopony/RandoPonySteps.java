@@ -12,6 +12,7 @@ import dev.crewchief.activities.SiteRequest;
 import dev.crewchief.activities.SyncRequest;
 import dev.crewchief.activities.SyncResult;
 import dev.crewchief.release.Release;
+import dev.crewchief.release.ReleaseWorkflow;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.workflow.Workflow;
@@ -51,30 +52,15 @@ final class RandoPonySteps {
     // retried with backoff for a few minutes before the release gives up. The adapters heartbeat
     // every two seconds while a command runs, so a worker that dies mid-step is noticed after the
     // heartbeat timeout and the step is retried on another worker (the steps are idempotent).
-    RetryOptions hostRetry =
-        RetryOptions.newBuilder()
-            .setInitialInterval(Duration.ofSeconds(2))
-            .setBackoffCoefficient(2)
-            .setMaximumInterval(Duration.ofMinutes(1))
-            .setMaximumAttempts(6)
-            .setDoNotRetry(NON_RETRYABLE)
-            .build();
+    RetryOptions hostRetry = ReleaseWorkflow.remoteRetry(NON_RETRYABLE);
     this.host =
         Workflow.newActivityStub(
             RemoteHostActivities.class,
-            ActivityOptions.newBuilder()
-                .setStartToCloseTimeout(Duration.ofMinutes(10))
-                .setHeartbeatTimeout(HEARTBEAT)
-                .setRetryOptions(hostRetry)
-                .build());
+            ReleaseWorkflow.options(Duration.ofMinutes(10), HEARTBEAT, hostRetry));
     this.proxy =
         Workflow.newActivityStub(
             ProxyActivities.class,
-            ActivityOptions.newBuilder()
-                .setStartToCloseTimeout(Duration.ofMinutes(2))
-                .setHeartbeatTimeout(HEARTBEAT)
-                .setRetryOptions(hostRetry)
-                .build());
+            ReleaseWorkflow.options(Duration.ofMinutes(2), HEARTBEAT, hostRetry));
     // A probe is polled: retried every 2 seconds (coefficient 1) for up to two minutes while the
     // app comes up, rather than looping in workflow code.
     this.prober =

@@ -1,10 +1,7 @@
 package dev.crewchief.randopony;
 
 import dev.crewchief.activities.PathFacts;
-import dev.crewchief.release.GateDecision;
-import dev.crewchief.release.GateView;
-import dev.crewchief.release.Release;
-import dev.crewchief.release.ReleaseProgress;
+import dev.crewchief.release.ReleaseWorkflow;
 import io.temporal.workflow.WorkflowInit;
 import java.util.List;
 
@@ -12,13 +9,12 @@ import java.util.List;
  * Initial staging deployment and later updates ({@code init_staging} / {@code deploy_staging}).
  * Whether this is the first deployment is read off the host, so one workflow serves both.
  */
-public final class StagingDeployImpl implements StagingDeploy {
-  private final Release release;
+public final class StagingDeployImpl extends ReleaseWorkflow implements StagingDeploy {
 
   /** The release exists before the first signal or update can arrive. */
   @WorkflowInit
   public StagingDeployImpl(StagingDeployRequest request) {
-    this.release = new Release(request.context());
+    super(request.context());
   }
 
   @Override
@@ -110,25 +106,5 @@ public final class StagingDeployImpl implements StagingDeploy {
                   + site.stagingDomain();
             });
     return new ReleaseResult(summary, release.progress());
-  }
-
-  @Override
-  public ReleaseProgress progress() {
-    return release.progress();
-  }
-
-  @Override
-  public GateView decideGate(GateDecision decision) {
-    return release.accept(decision, "update");
-  }
-
-  @Override
-  public void validateDecision(GateDecision decision) {
-    release.validate(decision);
-  }
-
-  @Override
-  public void gateDecision(GateDecision decision) {
-    release.acceptSignal(decision);
   }
 }

@@ -1,0 +1,66 @@
+package dev.crewchief.release;
+
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import java.time.Duration;
+
+/**
+ * What every release workflow implementation shares: its {@link Release} and the answers to the
+ * {@link ReleaseControl} query, update and signal, which are the same for every runbook.
+ */
+public abstract class ReleaseWorkflow implements ReleaseControl {
+  protected final Release release;
+
+  /** The release exists before the first signal or update can arrive. */
+  protected ReleaseWorkflow(ReleaseContext context) {
+    this.release = new Release(context);
+  }
+
+  /**
+   * The retry policy of steps acting on a remote system: an unreachable system is retried with
+   * backoff for a few minutes before the release gives up; the given failure types are not retried
+   * because a retry cannot fix them.
+   */
+  public static RetryOptions remoteRetry(String... doNotRetry) {
+    return RetryOptions.newBuilder()
+        .setInitialInterval(Duration.ofSeconds(2))
+        .setBackoffCoefficient(2)
+        .setMaximumInterval(Duration.ofMinutes(1))
+        .setMaximumAttempts(6)
+        .setDoNotRetry(doNotRetry)
+        .build();
+  }
+
+  /**
+   * Options for a step of at most {@code startToClose}, heartbeating when {@code heartbeat} is set.
+   */
+  public static ActivityOptions options(
+      Duration startToClose, Duration heartbeat, RetryOptions retry) {
+    ActivityOptions.Builder b =
+        ActivityOptions.newBuilder().setStartToCloseTimeout(startToClose).setRetryOptions(retry);
+    if (heartbeat != null) {
+      b.setHeartbeatTimeout(heartbeat);
+    }
+    return b.build();
+  }
+
+  @Override
+  public ReleaseProgress progress() {
+    return release.progress();
+  }
+
+  @Override
+  public GateView decideGate(GateDecision decision) {
+    return release.accept(decision, "update");
+  }
+
+  @Override
+  public void validateDecision(GateDecision decision) {
+    release.validate(decision);
+  }
+
+  @Override
+  public void gateDecision(GateDecision decision) {
+    release.acceptSignal(decision);
+  }
+}
