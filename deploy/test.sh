@@ -10,7 +10,7 @@ cd "$root"
 need=()
 for pkg_bin in openssh-server:/usr/sbin/sshd openssh-client:/usr/bin/ssh-keygen nginx-light:/usr/sbin/nginx \
   supervisor:/usr/bin/supervisord sqlite3:/usr/bin/sqlite3 curl:/usr/bin/curl python3-venv:/usr/lib/python3.11/venv \
-  procps:/usr/bin/pgrep chromium:/usr/bin/chromium; do
+  procps:/usr/bin/pgrep chromium:/usr/bin/chromium postgresql:/usr/lib/postgresql/15/bin/initdb; do
   pkg=${pkg_bin%%:*}; path=${pkg_bin#*:}
   [ -e "$path" ] || need+=("$pkg")
 done
