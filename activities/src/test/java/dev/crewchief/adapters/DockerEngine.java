@@ -1,0 +1,75 @@
+package dev.crewchief.adapters;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A real Docker-Engine-API engine (podman's service on a unix socket) with two versions of a small
+ * busybox httpd image, from deploy/sandbox/podman-engine.sh. Started once per test JVM in a
+ * temporary directory; stopped, with every container it ran, and deleted when the JVM exits.
+ */
+public final class DockerEngine {
+  private static DockerEngine instance;
+
+  public final Path dir;
+  private final Map<String, String> env;
+
+  private DockerEngine(Path dir, Map<String, String> env) {
+    this.dir = dir;
+    this.env = env;
+  }
+
+  public static synchronized DockerEngine get() {
+    if (instance == null) {
+      instance = start();
+    }
+    return instance;
+  }
+
+  /** The Docker host URI of the engine, unix://DIR/podman.sock. */
+  public String host() {
+    return env.get("DOCKER_HOST");
+  }
+
+  /** localhost/crewchief-app:v1, whose httpd serves "crewchief-app v1". */
+  public String imageV1() {
+    return env.get("APP_IMAGE_V1");
+  }
+
+  /** localhost/crewchief-app:v2, whose httpd serves "crewchief-app v2". */
+  public String imageV2() {
+    return env.get("APP_IMAGE_V2");
+  }
+
+  private static DockerEngine start() {
+    try {
+      Path dir = Files.createTempDirectory("crewchief-docker-");
+      String script = Sandbox.repoRoot().resolve("deploy/sandbox/podman-engine.sh").toString();
+      Sandbox.run(script, "up", dir.toString());
+      Map<String, String> env = new HashMap<>();
+      for (String line : Files.readAllLines(dir.resolve("engine.env"))) {
+        int eq = line.indexOf('=');
+        if (eq > 0) {
+          env.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
+        }
+      }
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    try {
+                      Sandbox.run(script, "down", dir.toString());
+                      Sandbox.run("rm", "-rf", dir.toString());
+                    } catch (RuntimeException e) {
+                      System.err.println("docker engine down failed: " + e.getMessage());
+                    }
+                  }));
+      return new DockerEngine(dir, env);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
