@@ -1,5 +1,8 @@
 package dev.crewchief.cli;
 
+import dev.crewchief.atmosphere.AtmosphereHotfix;
+import dev.crewchief.atmosphere.AtmosphereSite;
+import dev.crewchief.atmosphere.HotfixRequest;
 import dev.crewchief.config.ConfigException;
 import dev.crewchief.randopony.PromoteRequest;
 import dev.crewchief.randopony.PromoteToProduction;
@@ -63,6 +66,7 @@ import picocli.CommandLine.ParentCommand;
     })
 public final class CrewChiefCli {
   static final Pattern RANDOPONY_RELEASE = Pattern.compile("[0-9]{4}r[0-9]+");
+  static final Pattern ATMOSPHERE_RELEASE = Pattern.compile("[0-9]+-[0-9]+");
 
   @Option(
       names = {"-c", "--config"},
@@ -119,13 +123,15 @@ public final class CrewChiefCli {
       name = "start",
       description = "Start a release of a runbook.",
       mixinStandardHelpOptions = true,
-      subcommands = {RandoPonyStaging.class, RandoPonyPromote.class})
+      subcommands = {RandoPonyStaging.class, RandoPonyPromote.class, AtmosphereHotfixCmd.class})
   static final class Start implements Callable<Integer> {
     @ParentCommand CrewChiefCli cli;
 
     @Override
     public Integer call() {
-      cli.out.println("Name a runbook: crewchief start randopony-staging|randopony-promote --help");
+      cli.out.println(
+          "Name a runbook: crewchief start randopony-staging|randopony-promote|atmosphere-hotfix"
+              + " --help");
       return 2;
     }
   }
@@ -161,11 +167,15 @@ public final class CrewChiefCli {
 
     void checkCommon(String runbook) {
       ReleaseIds.validate(runbook, environment, version);
-      if (!RANDOPONY_RELEASE.matcher(version).matches()) {
+      if (runbook.startsWith("randopony-") && !RANDOPONY_RELEASE.matcher(version).matches()) {
         throw new IllegalArgumentException(
             "version '"
                 + version
                 + "' is not a RandoPony release id: year + r + number, e.g. 2014r1");
+      }
+      if (runbook.startsWith("atmosphere-") && !ATMOSPHERE_RELEASE.matcher(version).matches()) {
+        throw new IllegalArgumentException(
+            "version '" + version + "' is not an Atmosphere release: Major-Minor, e.g. 36-1");
       }
       if (approveAs != null && !dryRun) {
         throw new IllegalArgumentException(
@@ -339,6 +349,36 @@ public final class CrewChiefCli {
             PromoteToProduction.class,
             PromoteToProduction.TYPE,
             req);
+      }
+    }
+  }
+
+  @Command(
+      name = AtmosphereHotfix.RUNBOOK,
+      mixinStandardHelpOptions = true,
+      description = {
+        "Atmosphere: swap a service's container for one on the version's image with no downtime"
+            + " (scale to two without recreating, wait until the new one is ready, remove the old"
+            + " one, restart nginx in the proxy service)."
+      })
+  static final class AtmosphereHotfixCmd extends StartOptions implements Callable<Integer> {
+    @Option(
+        names = "--service",
+        defaultValue = "atmosphere",
+        description = "the compose service to hotfix (default: ${DEFAULT-VALUE})")
+    String service;
+
+    @Override
+    public Integer call() {
+      checkCommon(AtmosphereHotfix.RUNBOOK);
+      try (Session s = cli().session()) {
+        AtmosphereSite site = Plans.atmosphere(s.config(), environment, List.of(service));
+        s.client(true);
+        HotfixRequest req =
+            new HotfixRequest(
+                context(s, AtmosphereHotfix.RUNBOOK, searchAttributes(s)), site, service);
+        return launch(
+            s, AtmosphereHotfix.RUNBOOK, AtmosphereHotfix.class, AtmosphereHotfix.TYPE, req);
       }
     }
   }
@@ -743,16 +783,24 @@ public final class CrewChiefCli {
       }
     }
 
-    /** runbook, environment, version from a release id; runbooks known to this CLI. */
+    /**
+     * runbook, environment, version from a release id, for the runbooks known to this CLI.
+     * Atmosphere versions contain a dash themselves (36-1), so each runbook's version pattern
+     * decides where the environment ends.
+     */
     static String[] parse(String id) {
-      for (String rb : List.of(StagingDeploy.RUNBOOK, PromoteToProduction.RUNBOOK)) {
-        String p = "release-" + rb + "-";
-        if (id.startsWith(p)) {
-          String rest = id.substring(p.length());
-          int dash = rest.lastIndexOf('-');
-          if (dash > 0) {
-            return new String[] {rb, rest.substring(0, dash), rest.substring(dash + 1)};
-          }
+      Map<String, String> versions =
+          Map.of(
+              StagingDeploy.RUNBOOK, "[^-]+",
+              PromoteToProduction.RUNBOOK, "[^-]+",
+              AtmosphereHotfix.RUNBOOK, "[0-9]+-[0-9]+");
+      for (Map.Entry<String, String> rb : versions.entrySet()) {
+        java.util.regex.Matcher m =
+            Pattern.compile(
+                    "release-" + Pattern.quote(rb.getKey()) + "-(.+)-(" + rb.getValue() + ")")
+                .matcher(id);
+        if (m.matches()) {
+          return new String[] {rb.getKey(), m.group(1), m.group(2)};
         }
       }
       return null;

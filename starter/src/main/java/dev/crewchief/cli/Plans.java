@@ -1,6 +1,9 @@
 package dev.crewchief.cli;
 
+import dev.crewchief.activities.EngineRef;
 import dev.crewchief.activities.HostRef;
+import dev.crewchief.atmosphere.AtmosphereSite;
+import dev.crewchief.config.AtmosphereConfig;
 import dev.crewchief.config.ConfigException;
 import dev.crewchief.config.EnvironmentConfig;
 import dev.crewchief.config.HostConfig;
@@ -8,6 +11,7 @@ import dev.crewchief.config.LoadedConfig;
 import dev.crewchief.config.RandoPonyConfig;
 import dev.crewchief.randopony.RandoPonySite;
 import dev.crewchief.release.ReleaseContext;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -93,6 +97,74 @@ final class Plans {
         rp.templateFiles() == null ? List.of() : rp.templateFiles(),
         rp.releasePorts(),
         rp.nginx());
+  }
+
+  static AtmosphereSite atmosphere(LoadedConfig config, String env, List<String> services) {
+    EnvironmentConfig e = config.environment(env);
+    String base = "environments." + env + ".atmosphere";
+    AtmosphereConfig a = e.atmosphere();
+    if (a == null) {
+      throw ConfigException.at(
+          config.source(), base, "missing: this environment has no Atmosphere settings");
+    }
+    if (a.engine() == null) {
+      throw ConfigException.at(config.source(), base + ".engine", "missing: host (and tlsCertDir)");
+    }
+    require(config, base + ".engine.host", a.engine().host());
+    if (!a.engine().host().matches("(unix|tcp|npipe)://.+")) {
+      throw ConfigException.at(
+          config.source(),
+          base + ".engine.host",
+          "expected a Docker host URI such as unix:///var/run/docker.sock or tcp://host:2376, got '"
+              + a.engine().host()
+              + "'");
+    }
+    String auth = a.engine().registryAuth();
+    if (auth != null
+        && !(auth.startsWith("file:/") || auth.matches("env:[A-Za-z_][A-Za-z0-9_]*"))) {
+      throw ConfigException.at(
+          config.source(),
+          base + ".engine.registryAuth",
+          "expected a secret reference file:/path or env:VARIABLE (never the credentials)");
+    }
+    require(config, base + ".project", a.project());
+    if (a.images() == null || a.images().isEmpty()) {
+      throw ConfigException.at(
+          config.source(),
+          base + ".images",
+          "missing: service: image repository, e.g. atmosphere: cyverse/atmosphere");
+    }
+    for (String service : services) {
+      if (!a.images().containsKey(service)) {
+        throw ConfigException.at(
+            config.source(),
+            base + ".images." + service,
+            "missing: no image repository for service '"
+                + service
+                + "' (configured: "
+                + String.join(", ", a.images().keySet())
+                + ")");
+      }
+    }
+    String policy = a.pullPolicy() == null ? "always" : a.pullPolicy();
+    if (!policy.equals("always") && !policy.equals("missing")) {
+      throw ConfigException.at(
+          config.source(),
+          base + ".pullPolicy",
+          "expected always or missing, got '" + policy + "'");
+    }
+    return new AtmosphereSite(
+        new EngineRef(env + "-docker", a.engine().host(), a.engine().tlsCertDir(), auth),
+        a.project(),
+        a.images(),
+        a.tagPrefix() == null ? "v" : a.tagPrefix(),
+        a.proxyService(),
+        a.proxyRestartCommand() == null
+            ? List.of("service", "nginx", "restart")
+            : a.proxyRestartCommand(),
+        policy.equals("missing"),
+        a.readyTimeout() == null ? Duration.ofMinutes(10) : a.readyTimeout(),
+        a.probeUrls() == null ? Map.of() : a.probeUrls());
   }
 
   static HostRef host(LoadedConfig config, String env, EnvironmentConfig e, String name) {

@@ -46,24 +46,22 @@ class DurabilityIT {
   /** Every release run on this test's sandbox so far. */
   static final List<String> releases = new ArrayList<>();
 
+  static Stack stack;
+
   @BeforeAll
   static void up() throws Exception {
-    temporal = TemporalDevServer.get();
-    sandbox = Sandbox.get("ccdurable");
-    String config = sandbox.dir.resolve("crewchief.yaml").toString();
-    worker = new WorkerProcess(config, Map.of("TEMPORAL_ADDRESS", temporal.address()));
-    worker.start();
-    cc = new Crewchief(config, temporal.address());
-    histories = new Histories(temporal.address());
+    sandbox = Sandbox.get(ENV);
+    stack = Stack.start(sandbox);
+    temporal = stack.temporal;
+    worker = stack.worker;
+    cc = stack.cc;
+    histories = stack.histories;
   }
 
   @AfterAll
   static void down() throws Exception {
-    if (worker != null) {
-      worker.close();
-    }
-    if (histories != null) {
-      histories.close();
+    if (stack != null) {
+      stack.close();
     }
   }
 

@@ -9,7 +9,6 @@ import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,24 +27,22 @@ class RandoPonyEndToEndIT {
   static Crewchief cc;
   static Histories histories;
 
+  static Stack stack;
+
   @BeforeAll
   static void up() throws Exception {
     sandbox = Sandbox.get();
-    temporal = TemporalDevServer.get();
-    String config = sandbox.dir.resolve("crewchief.yaml").toString();
-    worker = new WorkerProcess(config, Map.of("TEMPORAL_ADDRESS", temporal.address()));
-    worker.start();
-    cc = new Crewchief(config, temporal.address());
-    histories = new Histories(temporal.address());
+    stack = Stack.start(sandbox);
+    temporal = stack.temporal;
+    worker = stack.worker;
+    cc = stack.cc;
+    histories = stack.histories;
   }
 
   @AfterAll
   static void down() throws Exception {
-    if (worker != null) {
-      worker.close();
-    }
-    if (histories != null) {
-      histories.close();
+    if (stack != null) {
+      stack.close();
     }
   }
 

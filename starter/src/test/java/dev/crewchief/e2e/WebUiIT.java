@@ -34,14 +34,14 @@ class WebUiIT {
   static Crewchief cc;
   static Path shots;
 
+  static Stack stack;
+
   @BeforeAll
   static void up() throws Exception {
-    temporal = TemporalDevServer.get();
-    Sandbox sandbox = Sandbox.get();
-    String config = sandbox.dir.resolve("crewchief.yaml").toString();
-    worker = new WorkerProcess(config, Map.of("TEMPORAL_ADDRESS", temporal.address()));
-    worker.start();
-    cc = new Crewchief(config, temporal.address());
+    stack = Stack.start(Sandbox.get());
+    temporal = stack.temporal;
+    worker = stack.worker;
+    cc = stack.cc;
     shots = Path.of("target", "webui").toAbsolutePath();
     Files.createDirectories(shots);
   }
@@ -50,11 +50,9 @@ class WebUiIT {
   static void down() throws Exception {
     // Should the test fail at the gate, its rehearsal must not hold the one-release-at-a-time
     // slot of the sandbox environment for the tests that follow.
-    if (cc != null && worker != null) {
+    if (stack != null) {
       cc.run("cancel", ID);
-    }
-    if (worker != null) {
-      worker.close();
+      stack.close();
     }
   }
 
@@ -130,9 +128,7 @@ class WebUiIT {
     assertTrue(report.contains("| confirm-release | APPROVED | alice |"), report);
     assertTrue(report.contains("| signal | approved in the Web UI |"), report);
     assertTrue(report.contains("\"approver\":\"mallory\""), "the refused request is on record");
-    try (Histories histories = new Histories(temporal.address())) {
-      histories.replayAndKeep(id);
-    }
+    stack.histories.replayAndKeep(id);
   }
 
   /** Opens the release's User Metadata tab and returns the rendered current details. */

@@ -1,10 +1,14 @@
 package dev.crewchief.worker;
 
+import dev.crewchief.adapters.docker.DockerActivitiesImpl;
+import dev.crewchief.adapters.docker.DockerEngines;
 import dev.crewchief.adapters.nginx.NginxProxyActivitiesImpl;
 import dev.crewchief.adapters.notify.LogNotifyActivities;
+import dev.crewchief.adapters.postgres.PostgresActivitiesImpl;
 import dev.crewchief.adapters.secrets.SecretResolver;
 import dev.crewchief.adapters.ssh.RemoteHostActivitiesImpl;
 import dev.crewchief.adapters.ssh.SshHosts;
+import dev.crewchief.atmosphere.AtmosphereHotfixImpl;
 import dev.crewchief.config.LoadedConfig;
 import dev.crewchief.randopony.PromoteToProductionImpl;
 import dev.crewchief.randopony.StagingDeployImpl;
@@ -12,16 +16,24 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerOptions;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The composition root: builds the adapters with their clients and registers every workflow and
  * activity on one task queue.
  */
-public final class CrewChiefWorker {
-  private CrewChiefWorker() {}
+public final class CrewChiefWorker implements AutoCloseable {
+  private final WorkerFactory factory;
+  private final DockerEngines engines;
 
-  public static WorkerFactory start(
+  private CrewChiefWorker(WorkerFactory factory, DockerEngines engines) {
+    this.factory = factory;
+    this.engines = engines;
+  }
+
+  public static CrewChiefWorker start(
       WorkflowClient client, LoadedConfig config, Map<String, String> env) {
     WorkerFactory factory = WorkerFactory.newInstance(client);
     // Two cores: a handful of concurrent activities is plenty for release steps.
@@ -30,13 +42,30 @@ public final class CrewChiefWorker {
             config.config().taskQueueOrDefault(),
             WorkerOptions.newBuilder().setMaxConcurrentActivityExecutionSize(20).build());
     worker.registerWorkflowImplementationTypes(
-        StagingDeployImpl.class, PromoteToProductionImpl.class);
-    SshHosts ssh = new SshHosts(new SecretResolver(env));
+        StagingDeployImpl.class, PromoteToProductionImpl.class, AtmosphereHotfixImpl.class);
+    SecretResolver secrets = new SecretResolver(env);
+    SshHosts ssh = new SshHosts(secrets);
+    // One Docker client per engine, made on first use and closed with the worker.
+    DockerEngines engines = new DockerEngines();
     worker.registerActivitiesImplementations(
         new RemoteHostActivitiesImpl(ssh),
         new NginxProxyActivitiesImpl(ssh),
+        new DockerActivitiesImpl(engines, secrets),
+        new PostgresActivitiesImpl(secrets),
         new LogNotifyActivities());
     factory.start();
-    return factory;
+    return new CrewChiefWorker(factory, engines);
+  }
+
+  /** Stops polling, lets the tasks in hand finish (up to the given time), then closes clients. */
+  public void shutdown(Duration grace) {
+    factory.shutdown();
+    factory.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
+    engines.close();
+  }
+
+  @Override
+  public void close() {
+    shutdown(Duration.ofSeconds(10));
   }
 }

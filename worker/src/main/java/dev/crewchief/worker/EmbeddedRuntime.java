@@ -9,7 +9,6 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.internal.testservice.TestServicesStarter;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
-import io.temporal.worker.WorkerFactory;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -33,11 +32,10 @@ public final class EmbeddedRuntime implements LocalRuntime {
         WorkflowServiceStubs.newServiceStubs(
             WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + port).build());
     WorkflowClient client = WorkflowClient.newInstance(stubs);
-    WorkerFactory factory = CrewChiefWorker.start(client, config, env);
+    CrewChiefWorker worker = CrewChiefWorker.start(client, config, env);
     log.info("embedded Temporal server and worker on 127.0.0.1:{}", port);
     return () -> {
-      factory.shutdown();
-      factory.awaitTermination(10, TimeUnit.SECONDS);
+      worker.close();
       stubs.shutdown();
       server.close();
     };

@@ -7,11 +7,10 @@ import dev.crewchief.runtime.TemporalConnection;
 import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.serviceclient.WorkflowServiceStubs;
-import io.temporal.worker.WorkerFactory;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,7 +67,7 @@ public final class WorkerMain {
       return;
     }
     WorkflowClient client = connection.client(stubs);
-    WorkerFactory factory = CrewChiefWorker.start(client, config, env);
+    CrewChiefWorker worker = CrewChiefWorker.start(client, config, env);
     log.info(
         "worker polling task queue '{}' on {} namespace {} with config {}",
         config.config().taskQueueOrDefault(),
@@ -81,8 +80,7 @@ public final class WorkerMain {
             new Thread(
                 () -> {
                   log.info("shutting down: finishing tasks in hand");
-                  factory.shutdown();
-                  factory.awaitTermination(30, TimeUnit.SECONDS);
+                  worker.shutdown(Duration.ofSeconds(30));
                   stubs.shutdown();
                   stopped.countDown();
                 }));

@@ -1,0 +1,93 @@
+package dev.crewchief.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.crewchief.atmosphere.AtmosphereSite;
+import dev.crewchief.config.ConfigException;
+import dev.crewchief.config.ConfigLoader;
+import dev.crewchief.config.LoadedConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Config resolved into workflow input, and release ids read back, for the Atmosphere runbook. */
+class PlansTest {
+  static LoadedConfig load(Path file, Map<String, String> env) {
+    return new ConfigLoader(env).load(file);
+  }
+
+  static Path example() {
+    Path p = Path.of("").toAbsolutePath();
+    while (!Files.exists(p.resolve("deploy/examples/atmosphere.yaml"))) {
+      p = p.getParent();
+    }
+    return p.resolve("deploy/examples/atmosphere.yaml");
+  }
+
+  @Test
+  void theExampleResolvesToASiteWithImagesTaggedByVersion() {
+    AtmosphereSite site =
+        Plans.atmosphere(load(example(), Map.of()), "prod", List.of("atmosphere"));
+    assertEquals("atmosphere-docker", site.project());
+    assertEquals("unix:///var/run/docker.sock", site.engine().host());
+    assertEquals("cyverse/atmosphere:v36-1", site.image("atmosphere", "36-1"));
+    assertEquals(Duration.ofMinutes(10), site.readyTimeout());
+    assertEquals(List.of("service", "nginx", "restart"), site.proxyRestartCommand());
+  }
+
+  @Test
+  void badSettingsNameTheKeyToFix(@TempDir Path tmp) throws Exception {
+    LoadedConfig wrongHost =
+        load(
+            example(),
+            Map.of(
+                "CREWCHIEF__environments__prod__atmosphere__engine__host", "/var/run/docker.sock"));
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () -> Plans.atmosphere(wrongHost, "prod", List.of("atmosphere")));
+    assertTrue(e.getMessage().contains("environments.prod.atmosphere.engine.host"), e.getMessage());
+    assertTrue(e.getMessage().contains("unix:///var/run/docker.sock"), e.getMessage());
+
+    ConfigException unknownService =
+        assertThrows(
+            ConfigException.class,
+            () -> Plans.atmosphere(load(example(), Map.of()), "prod", List.of("celery")));
+    assertTrue(
+        unknownService.getMessage().contains("environments.prod.atmosphere.images.celery"),
+        unknownService.getMessage());
+
+    LoadedConfig plainPassword =
+        load(
+            example(),
+            Map.of("CREWCHIEF__environments__prod__atmosphere__engine__registryAuth", "hunter2"));
+    ConfigException secret =
+        assertThrows(
+            ConfigException.class,
+            () -> Plans.atmosphere(plainPassword, "prod", List.of("atmosphere")));
+    assertTrue(secret.getMessage().contains("secret reference"), secret.getMessage());
+    assertTrue(!secret.getMessage().contains("hunter2"), "the message does not echo the secret");
+  }
+
+  @Test
+  void releaseIdsAreReadBackWithDashedVersionsAndEnvironments() {
+    assertArrayEquals(
+        new String[] {"atmosphere-hotfix", "prod", "36-7"},
+        CrewChiefCli.ListCmd.parse("release-atmosphere-hotfix-prod-36-7"));
+    assertArrayEquals(
+        new String[] {"atmosphere-hotfix", "jetstream-prod", "36-7"},
+        CrewChiefCli.ListCmd.parse("release-atmosphere-hotfix-jetstream-prod-36-7"));
+    assertArrayEquals(
+        new String[] {"randopony-promote", "prod", "2014r1"},
+        CrewChiefCli.ListCmd.parse("release-randopony-promote-prod-2014r1"));
+    assertNull(CrewChiefCli.ListCmd.parse("something-else"));
+  }
+}

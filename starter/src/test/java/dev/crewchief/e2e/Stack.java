@@ -1,0 +1,45 @@
+package dev.crewchief.e2e;
+
+import dev.crewchief.adapters.Sandbox;
+import java.util.Map;
+
+/**
+ * What an end-to-end test runs against: the shared Temporal dev server, a worker process with the
+ * sandbox's config, the CLI with the same config, and a history reader.
+ */
+final class Stack implements AutoCloseable {
+  final TemporalDevServer temporal;
+  final WorkerProcess worker;
+  final Crewchief cc;
+  final Histories histories;
+
+  private Stack(
+      TemporalDevServer temporal, WorkerProcess worker, Crewchief cc, Histories histories) {
+    this.temporal = temporal;
+    this.worker = worker;
+    this.cc = cc;
+    this.histories = histories;
+  }
+
+  static Stack start(Sandbox sandbox) throws Exception {
+    return start(sandbox.dir.resolve("crewchief.yaml").toString());
+  }
+
+  static Stack start(String config) throws Exception {
+    TemporalDevServer temporal = TemporalDevServer.get();
+    WorkerProcess worker =
+        new WorkerProcess(config, Map.of("TEMPORAL_ADDRESS", temporal.address()));
+    worker.start();
+    return new Stack(
+        temporal,
+        worker,
+        new Crewchief(config, temporal.address()),
+        new Histories(temporal.address()));
+  }
+
+  @Override
+  public void close() throws Exception {
+    worker.close();
+    histories.close();
+  }
+}
