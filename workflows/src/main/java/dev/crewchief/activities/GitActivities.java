@@ -1,0 +1,36 @@
+package dev.crewchief.activities;
+
+import io.temporal.activity.ActivityInterface;
+import io.temporal.activity.ActivityMethod;
+
+/**
+ * Local git clones on the worker, and their remotes. Failure types: {@code GitRemoteUnreachable}
+ * and {@code GitCommandFailed} (retried); {@code RepoMissing}, {@code WrongBranch}, {@code
+ * BranchMissing}, {@code ChangelogMissing}, {@code ChangelogInvalid}, {@code NothingToRelease},
+ * {@code ReleaseExists}, {@code TagConflict}, {@code PushRejected}, {@code WorkTreeDirty}, {@code
+ * LocalCommitsAhead}, {@code GitAuthFailed}, {@code GitMissing}, {@code InvalidInput} (not
+ * retryable; the message says what to change).
+ */
+@ActivityInterface
+public interface GitActivities {
+  /**
+   * Cut a release: move the changelog's Unreleased entries into a section for the version, commit,
+   * tag and (optionally) push the branch and the tag. The clone must be on the repository's branch.
+   * Then verify: the tag names the commit, and after a push the remote has both. Idempotent: when
+   * the tag already names HEAD or the commit that made the release section, nothing is done again
+   * (a push still completes); a release section with an empty Unreleased section and no tag yet is
+   * tagged without a new commit. A tag of that name on any other commit, locally or on the remote,
+   * is a {@code TagConflict}. A dry run reads the clone and the changelog only (not the remote).
+   */
+  @ActivityMethod(name = "Git.cutRelease")
+  ReleaseCut cutRelease(CutReleaseRequest request);
+
+  /**
+   * Fetch, check out the branch and hard-reset it to its upstream, then verify that HEAD is the
+   * upstream commit; the output is that commit. Refused when the work tree has changes or untracked
+   * files ({@code WorkTreeDirty}) or when the branch has commits its upstream lacks ({@code
+   * LocalCommitsAhead}): a reset would lose them. Idempotent: a clone already there is left alone.
+   */
+  @ActivityMethod(name = "Git.checkoutBranch")
+  ActionResult checkoutBranch(CheckoutRequest request);
+}
