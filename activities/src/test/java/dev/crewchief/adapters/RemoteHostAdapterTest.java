@@ -10,6 +10,7 @@ import dev.crewchief.activities.ArchiveRequest;
 import dev.crewchief.activities.CommandRequest;
 import dev.crewchief.activities.HostRef;
 import dev.crewchief.activities.InspectRequest;
+import dev.crewchief.activities.LinkSiteRequest;
 import dev.crewchief.activities.PathFacts;
 import dev.crewchief.activities.ProbeRequest;
 import dev.crewchief.activities.SiteRequest;
@@ -288,6 +289,63 @@ class RemoteHostAdapterTest {
     assertTrue(rejected.isNonRetryable());
     assertTrue(proxy.probe(probe).output().contains("hello-app-" + appPort));
     run("kill $(cat " + www + "/server.pid)");
+  }
+
+  @Test
+  void nginxSiteLinkSwitchesBetweenMaintenanceAndAppAndRevertsARejectedConfig() {
+    NginxConfig nginx = nginxConfig();
+    String avail = sandbox.home() + "/nginx/available-" + System.nanoTime();
+    String domain = "atmo-" + System.nanoTime() + ".test";
+    String listen = "listen 127.0.0.1:" + sandbox.nginxPort() + "; server_name " + domain + ";";
+    run(
+        "mkdir -p "
+            + avail
+            + " && printf '%s' 'server { "
+            + listen
+            + " location / { return 200 \"down for maintenance\\n\"; } }' > "
+            + avail
+            + "/default && printf '%s' 'server { "
+            + listen
+            + " location / { return 200 \"the app\\n\"; } }' > "
+            + avail
+            + "/proxy.conf && printf '%s' 'server { listen 127.0.0.1:notaport; }' > "
+            + avail
+            + "/broken.conf");
+    String link = nginx.sitesDir() + "/" + domain + ".conf";
+    ProbeRequest maintenance =
+        new ProbeRequest("p", host, nginx.probeUrl(), domain, "down for maintenance", false);
+    ProbeRequest app = new ProbeRequest("p", host, nginx.probeUrl(), domain, "the app", false);
+
+    proxy.linkSite(new LinkSiteRequest("maint", host, nginx, link, avail + "/default", false));
+    assertTrue(proxy.probe(maintenance).output().startsWith("200"));
+    proxy.linkSite(new LinkSiteRequest("back", host, nginx, link, avail + "/proxy.conf", false));
+    assertTrue(proxy.probe(app).output().startsWith("200"));
+    // Again: already linked, only reloaded.
+    proxy.linkSite(new LinkSiteRequest("back", host, nginx, link, avail + "/proxy.conf", false));
+    assertTrue(proxy.probe(app).output().startsWith("200"));
+
+    ApplicationFailure rejected =
+        assertThrows(
+            ApplicationFailure.class,
+            () ->
+                proxy.linkSite(
+                    new LinkSiteRequest("bad", host, nginx, link, avail + "/broken.conf", false)));
+    assertEquals("NginxConfigRejected", rejected.getType());
+    assertTrue(rejected.isNonRetryable());
+    assertTrue(proxy.probe(app).output().startsWith("200"), "the previous link is back");
+    ApplicationFailure missing =
+        assertThrows(
+            ApplicationFailure.class,
+            () ->
+                proxy.linkSite(
+                    new LinkSiteRequest("gone", host, nginx, link, avail + "/nope.conf", false)));
+    assertEquals("SiteConfigMissing", missing.getType());
+    assertTrue(
+        proxy
+            .linkSite(new LinkSiteRequest("rehearse", host, nginx, link, avail + "/default", true))
+            .rehearsed());
+    assertTrue(proxy.probe(app).output().startsWith("200"), "a dry run changes nothing");
+    run("rm -f " + link + " && " + nginx.reloadCommand());
   }
 
   NginxConfig nginxConfig() {

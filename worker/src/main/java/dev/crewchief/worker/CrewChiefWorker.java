@@ -2,6 +2,8 @@ package dev.crewchief.worker;
 
 import dev.crewchief.adapters.docker.DockerActivitiesImpl;
 import dev.crewchief.adapters.docker.DockerEngines;
+import dev.crewchief.adapters.git.GitActivitiesImpl;
+import dev.crewchief.adapters.git.GitCli;
 import dev.crewchief.adapters.nginx.NginxProxyActivitiesImpl;
 import dev.crewchief.adapters.notify.LogNotifyActivities;
 import dev.crewchief.adapters.postgres.PostgresActivitiesImpl;
@@ -52,6 +54,7 @@ public final class CrewChiefWorker implements AutoCloseable {
         new NginxProxyActivitiesImpl(ssh),
         new DockerActivitiesImpl(engines, secrets),
         new PostgresActivitiesImpl(secrets),
+        new GitActivitiesImpl(new GitCli()),
         new LogNotifyActivities());
     factory.start();
     return new CrewChiefWorker(factory, engines);

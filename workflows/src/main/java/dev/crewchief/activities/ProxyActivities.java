@@ -10,6 +10,10 @@ public interface ProxyActivities {
   @ActivityMethod(name = "Proxy.switchSite")
   ActionResult switchSite(SiteRequest request);
 
+  /** Point an enabled-site symlink at another config file; then test and reload nginx. */
+  @ActivityMethod(name = "Proxy.linkSite")
+  ActionResult linkSite(LinkSiteRequest request);
+
   /**
    * Check that a URL answers as expected. Fails with the retryable type {@code ProbeFailed} until
    * it does, so the stub's retry policy is the polling loop.

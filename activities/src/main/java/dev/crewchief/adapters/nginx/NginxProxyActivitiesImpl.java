@@ -3,6 +3,7 @@ package dev.crewchief.adapters.nginx;
 import static dev.crewchief.release.Shell.q;
 
 import dev.crewchief.activities.ActionResult;
+import dev.crewchief.activities.LinkSiteRequest;
 import dev.crewchief.activities.ProbeRequest;
 import dev.crewchief.activities.ProxyActivities;
 import dev.crewchief.activities.SiteRequest;
@@ -26,6 +27,7 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
   private static final Logger log = LoggerFactory.getLogger(NginxProxyActivitiesImpl.class);
   private static final Pattern DOMAIN = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?");
   private static final int REJECTED = 3;
+  private static final int MISSING = 4;
 
   private final SshHosts ssh;
 
@@ -111,26 +113,19 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
             + f
             + ".new "
             + f
-            + " && if ! "
-            + nginx.testCommand()
-            + " 2>/tmp/crewchief-nginx-test.$$; then cat /tmp/crewchief-nginx-test.$$ >&2; if [ -f "
-            + f
-            + ".bak ]; then mv "
-            + f
-            + ".bak "
-            + f
-            + "; else rm -f "
-            + f
-            + "; fi; rm -f /tmp/crewchief-nginx-test.$$; exit "
-            + REJECTED
-            + "; fi; rm -f /tmp/crewchief-nginx-test.$$ "
-            + f
-            + ".bak; old=$(pgrep -P \"$(cat "
-            + q(nginx.pidFile())
-            + ")\" | xargs); "
-            + nginx.reloadCommand()
-            + " || exit 1; i=0; for p in $old; do while kill -0 $p 2>/dev/null; do i=$((i+1)); [ $i -gt"
-            + " 200 ] && break; sleep 0.05; done; done; echo reloaded";
+            + " && "
+            + testThenReload(
+                nginx,
+                "if [ -f "
+                    + f
+                    + ".bak ]; then mv "
+                    + f
+                    + ".bak "
+                    + f
+                    + "; else rm -f "
+                    + f
+                    + "; fi",
+                "rm -f " + f + ".bak");
     SSHClient client = ssh.connect(r.host());
     try {
       ExecResult res = ssh.exec(client, cmd, Duration.ofMinutes(1));
@@ -146,6 +141,115 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
         throw ApplicationFailure.newFailure(
             "switching "
                 + r.domain()
+                + " failed (exit "
+                + res.exitStatus()
+                + "): "
+                + res.stderr().strip(),
+            "RemoteCommandFailed");
+      }
+      log.info("{}", action);
+      return new ActionResult(action, false, res.stdout().strip());
+    } finally {
+      SshHosts.close(client);
+    }
+  }
+
+  /**
+   * Shell: nginx's own test; when it fails, {@code revert} and exit {@link #REJECTED} with its
+   * message; otherwise {@code keep}, a reload, and a wait until the old worker processes are gone,
+   * since for a moment after a reload they still answer with the old config.
+   */
+  static String testThenReload(NginxConfig nginx, String revert, String keep) {
+    return "if ! "
+        + nginx.testCommand()
+        + " 2>/tmp/crewchief-nginx-test.$$; then cat /tmp/crewchief-nginx-test.$$ >&2; "
+        + revert
+        + "; rm -f /tmp/crewchief-nginx-test.$$; exit "
+        + REJECTED
+        + "; fi; rm -f /tmp/crewchief-nginx-test.$$; "
+        + keep
+        + "; old=$(pgrep -P \"$(cat "
+        + q(nginx.pidFile())
+        + ")\" | xargs); "
+        + nginx.reloadCommand()
+        + " || exit 1; i=0; for p in $old; do while kill -0 $p 2>/dev/null; do i=$((i+1)); [ $i -gt"
+        + " 200 ] && break; sleep 0.05; done; done; echo reloaded";
+  }
+
+  @Override
+  public ActionResult linkSite(LinkSiteRequest r) {
+    NginxConfig nginx = r.nginx();
+    if (nginx == null
+        || nginx.reloadCommand() == null
+        || nginx.testCommand() == null
+        || nginx.pidFile() == null) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "nginx settings need pidFile, testCommand and reloadCommand", "InvalidInput");
+    }
+    for (String p : new String[] {r.link(), r.target()}) {
+      if (p == null || !p.startsWith("/") || p.contains("..")) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "'" + p + "' must be an absolute path (the site link and its target)", "InvalidInput");
+      }
+    }
+    String action =
+        "on "
+            + r.host().describe()
+            + ": ln -sfn "
+            + r.target()
+            + " "
+            + r.link()
+            + ", `"
+            + nginx.testCommand()
+            + "`, `"
+            + nginx.reloadCommand()
+            + "`";
+    if (r.dryRun()) {
+      return new ActionResult(action, true, "");
+    }
+    String link = q(r.link());
+    String target = q(r.target());
+    String cmd =
+        "[ -e "
+            + target
+            + " ] || { echo "
+            + q(r.target() + " does not exist")
+            + " >&2; exit "
+            + MISSING
+            + "; }; prev=$(readlink "
+            + link
+            + " || true); ln -sfn "
+            + target
+            + " "
+            + link
+            + " && "
+            + testThenReload(
+                nginx,
+                "if [ -n \"$prev\" ]; then ln -sfn \"$prev\" "
+                    + link
+                    + "; else rm -f "
+                    + link
+                    + "; fi",
+                "true");
+    SSHClient client = ssh.connect(r.host());
+    try {
+      ExecResult res = ssh.exec(client, cmd, Duration.ofMinutes(1));
+      if (res.exitStatus() == MISSING) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "cannot link " + r.link() + ": " + res.stderr().strip(), "SiteConfigMissing");
+      }
+      if (res.exitStatus() == REJECTED) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "nginx rejected "
+                + r.target()
+                + " (the previous link is back in place): "
+                + res.stderr().strip(),
+            "NginxConfigRejected");
+      }
+      if (res.exitStatus() != 0) {
+        throw ApplicationFailure.newFailure(
+            "linking "
+                + r.link()
                 + " failed (exit "
                 + res.exitStatus()
                 + "): "
