@@ -1,6 +1,8 @@
 package dev.crewchief.cli;
 
 import dev.crewchief.atmosphere.AtmosphereHotfix;
+import dev.crewchief.atmosphere.AtmosphereRelease;
+import dev.crewchief.atmosphere.AtmosphereReleaseRequest;
 import dev.crewchief.atmosphere.AtmosphereSite;
 import dev.crewchief.atmosphere.HotfixRequest;
 import dev.crewchief.config.ConfigException;
@@ -123,14 +125,20 @@ public final class CrewChiefCli {
       name = "start",
       description = "Start a release of a runbook.",
       mixinStandardHelpOptions = true,
-      subcommands = {RandoPonyStaging.class, RandoPonyPromote.class, AtmosphereHotfixCmd.class})
+      subcommands = {
+        RandoPonyStaging.class,
+        RandoPonyPromote.class,
+        AtmosphereHotfixCmd.class,
+        AtmosphereReleaseCmd.class
+      })
   static final class Start implements Callable<Integer> {
     @ParentCommand CrewChiefCli cli;
 
     @Override
     public Integer call() {
       cli.out.println(
-          "Name a runbook: crewchief start randopony-staging|randopony-promote|atmosphere-hotfix"
+          "Name a runbook: crewchief start"
+              + " randopony-staging|randopony-promote|atmosphere-hotfix|atmosphere-release"
               + " --help");
       return 2;
     }
@@ -379,6 +387,61 @@ public final class CrewChiefCli {
                 context(s, AtmosphereHotfix.RUNBOOK, searchAttributes(s)), site, service);
         return launch(
             s, AtmosphereHotfix.RUNBOOK, AtmosphereHotfix.class, AtmosphereHotfix.TYPE, req);
+      }
+    }
+  }
+
+  @Command(
+      name = AtmosphereRelease.RUNBOOK,
+      mixinStandardHelpOptions = true,
+      description = {
+        "Atmosphere: the whole release calendar. The maintenance notice goes out --notice-lead"
+            + " (config) before the window and at least two working days before it; the changelog"
+            + " is cut and tagged and the images awaited; deployment day runs on the beta"
+            + " environment, the crew chief approves tested-on-beta, and in the window deployment"
+            + " day runs on this environment, with the driver's tested-in-production gate."
+      })
+  static final class AtmosphereReleaseCmd extends StartOptions implements Callable<Integer> {
+    @Option(
+        names = "--window",
+        required = true,
+        description = "start of the maintenance window, ISO-8601 UTC, e.g. 2026-12-10T16:00:00Z")
+    String window;
+
+    @Option(names = "--crew-chief", required = true, description = "who owns this release")
+    String crewChief;
+
+    @Option(names = "--driver", required = true, description = "who performs and tests it")
+    String driver;
+
+    @Override
+    public Integer call() {
+      checkCommon(AtmosphereRelease.RUNBOOK);
+      Instant at;
+      try {
+        at = Instant.parse(window);
+      } catch (java.time.format.DateTimeParseException e) {
+        throw new IllegalArgumentException(
+            "--window '" + window + "' is not an ISO-8601 UTC time such as 2026-12-10T16:00:00Z");
+      }
+      try (Session s = cli().session()) {
+        s.client(true);
+        ReleaseContext configured = context(s, AtmosphereRelease.RUNBOOK, searchAttributes(s));
+        // The release's own crew chief and driver are the people its gates accept.
+        ReleaseContext ctx =
+            new ReleaseContext(
+                configured.runbook(),
+                configured.environment(),
+                configured.version(),
+                configured.dryRun(),
+                configured.startedBy(),
+                Map.of("crew-chief", List.of(crewChief), "driver", List.of(driver)),
+                configured.gates(),
+                configured.searchAttributes());
+        AtmosphereReleaseRequest req =
+            Plans.atmosphereRelease(s.config(), ctx, crewChief, driver, at);
+        return launch(
+            s, AtmosphereRelease.RUNBOOK, AtmosphereRelease.class, AtmosphereRelease.TYPE, req);
       }
     }
   }
@@ -793,7 +856,8 @@ public final class CrewChiefCli {
           Map.of(
               StagingDeploy.RUNBOOK, "[^-]+",
               PromoteToProduction.RUNBOOK, "[^-]+",
-              AtmosphereHotfix.RUNBOOK, "[0-9]+-[0-9]+");
+              AtmosphereHotfix.RUNBOOK, "[0-9]+-[0-9]+",
+              AtmosphereRelease.RUNBOOK, "[0-9]+-[0-9]+");
       for (Map.Entry<String, String> rb : versions.entrySet()) {
         java.util.regex.Matcher m =
             Pattern.compile(

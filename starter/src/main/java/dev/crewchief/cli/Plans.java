@@ -1,8 +1,15 @@
 package dev.crewchief.cli;
 
+import dev.crewchief.activities.DatabaseRef;
 import dev.crewchief.activities.EngineRef;
+import dev.crewchief.activities.GitRepoRef;
 import dev.crewchief.activities.HostRef;
+import dev.crewchief.activities.MailServerRef;
+import dev.crewchief.atmosphere.AtmosphereReleaseRequest;
 import dev.crewchief.atmosphere.AtmosphereSite;
+import dev.crewchief.atmosphere.CandidatePlan;
+import dev.crewchief.atmosphere.DayPlan;
+import dev.crewchief.atmosphere.NoticePlan;
 import dev.crewchief.config.AtmosphereConfig;
 import dev.crewchief.config.ConfigException;
 import dev.crewchief.config.EnvironmentConfig;
@@ -12,6 +19,7 @@ import dev.crewchief.config.RandoPonyConfig;
 import dev.crewchief.randopony.RandoPonySite;
 import dev.crewchief.release.ReleaseContext;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -165,6 +173,197 @@ final class Plans {
         policy.equals("missing"),
         a.readyTimeout() == null ? Duration.ofMinutes(10) : a.readyTimeout(),
         a.probeUrls() == null ? Map.of() : a.probeUrls());
+  }
+
+  /** Deployment day of one environment, from its atmosphere settings. */
+  static DayPlan day(LoadedConfig config, String env, boolean testGate) {
+    AtmosphereConfig a = config.environment(env).atmosphere();
+    String base = "environments." + env + ".atmosphere";
+    List<String> services =
+        a == null || a.services() == null ? List.of("troposphere", "atmosphere") : a.services();
+    AtmosphereSite site = atmosphere(config, env, services);
+    if (a.databases() == null || a.databases().isEmpty()) {
+      throw ConfigException.at(
+          config.source(),
+          base + ".databases",
+          "missing: name: {host, port, database, user, password}");
+    }
+    List<DatabaseRef> dbs = new java.util.ArrayList<>();
+    for (Map.Entry<String, AtmosphereConfig.DatabaseConfig> d : a.databases().entrySet()) {
+      String k = base + ".databases." + d.getKey();
+      AtmosphereConfig.DatabaseConfig c = d.getValue();
+      require(config, k + ".database", c.database());
+      require(config, k + ".user", c.user());
+      reference(config, k + ".password", c.password(), true);
+      dbs.add(
+          new DatabaseRef(
+              d.getKey(),
+              c.host() == null ? "localhost" : c.host(),
+              c.port() == null ? 5432 : c.port(),
+              c.database(),
+              c.user(),
+              c.password()));
+    }
+    absolute(config, base + ".dumpDir", a.dumpDir());
+    AtmosphereConfig.ProxyConfig px = a.proxy();
+    if (px == null || px.nginx() == null) {
+      throw ConfigException.at(
+          config.source(),
+          base + ".proxy",
+          "missing: host, nginx {pidFile, testCommand, reloadCommand}, link, maintenanceConfig,"
+              + " appConfig, probeUrl, maintenanceText, appText");
+    }
+    HostRef proxyHost = host(config, env, config.environment(env), px.host());
+    absolute(config, base + ".proxy.link", px.link());
+    absolute(config, base + ".proxy.maintenanceConfig", px.maintenanceConfig());
+    absolute(config, base + ".proxy.appConfig", px.appConfig());
+    require(config, base + ".proxy.probeUrl", px.probeUrl());
+    require(config, base + ".proxy.maintenanceText", px.maintenanceText());
+    require(config, base + ".proxy.appText", px.appText());
+    require(config, base + ".proxy.nginx.pidFile", px.nginx().pidFile());
+    require(config, base + ".proxy.nginx.testCommand", px.nginx().testCommand());
+    require(config, base + ".proxy.nginx.reloadCommand", px.nginx().reloadCommand());
+    AtmosphereConfig.MaintenanceConfig m = a.maintenance();
+    for (String service : services) {
+      if (m == null
+          || m.start() == null
+          || m.stop() == null
+          || m.start().get(service) == null
+          || m.stop().get(service) == null) {
+        throw ConfigException.at(
+            config.source(),
+            base + ".maintenance",
+            "missing: start and stop commands for service '" + service + "'");
+      }
+    }
+    AtmosphereConfig.RepoConfig secrets = a.secrets();
+    if (secrets == null) {
+      throw ConfigException.at(config.source(), base + ".secrets", "missing: path, remote, branch");
+    }
+    absolute(config, base + ".secrets.path", secrets.path());
+    require(config, base + ".secrets.branch", secrets.branch());
+    return new DayPlan(
+        env,
+        site,
+        services,
+        dbs,
+        a.dumpDir(),
+        proxyHost,
+        px.nginx(),
+        px.link(),
+        px.maintenanceConfig(),
+        px.appConfig(),
+        px.probeUrl(),
+        px.maintenanceText(),
+        px.appText(),
+        m.start(),
+        m.stop(),
+        new GitRepoRef("secrets", secrets.path(), secrets.remote(), secrets.branch()),
+        testGate);
+  }
+
+  /** The whole release request for a production environment. */
+  static AtmosphereReleaseRequest atmosphereRelease(
+      LoadedConfig config,
+      ReleaseContext context,
+      String crewChief,
+      String driver,
+      Instant window) {
+    String env = context.environment();
+    EnvironmentConfig e = config.environment(env);
+    String base = "environments." + env + ".atmosphere";
+    for (String person : new String[] {crewChief, driver}) {
+      boolean known =
+          e.approvers() != null
+              && e.approvers().values().stream().anyMatch(l -> l != null && l.contains(person));
+      if (!known) {
+        throw ConfigException.at(
+            config.source(),
+            "environments." + env + ".approvers",
+            "'"
+                + person
+                + "' is not one of this environment's people ("
+                + String.join(
+                    ", ",
+                    e.approvers() == null
+                        ? List.of()
+                        : e.approvers().values().stream().flatMap(List::stream).distinct().toList())
+                + ")");
+      }
+    }
+    if (crewChief.equals(driver)) {
+      throw new IllegalArgumentException(
+          "the crew chief and the driver must be two people (the driver tests, the crew chief"
+              + " signs off on beta)");
+    }
+    AtmosphereConfig a = e.atmosphere();
+    if (a == null || a.release() == null) {
+      throw ConfigException.at(
+          config.source(), base + ".release", "missing: message, notice, changelog");
+    }
+    AtmosphereConfig.AtmosphereReleaseConfig r = a.release();
+    require(config, base + ".release.message", r.message());
+    AtmosphereConfig.NoticeConfig n = r.notice();
+    if (n == null || n.smtp() == null) {
+      throw ConfigException.at(
+          config.source(), base + ".release.notice", "missing: smtp {host, port}, from, to");
+    }
+    require(config, base + ".release.notice.smtp.host", n.smtp().host());
+    require(config, base + ".release.notice.from", n.from());
+    if (n.to() == null || n.to().isEmpty()) {
+      throw ConfigException.at(
+          config.source(), base + ".release.notice.to", "missing: the users list address");
+    }
+    reference(config, base + ".release.notice.smtp.username", n.smtp().username(), false);
+    reference(config, base + ".release.notice.smtp.password", n.smtp().password(), false);
+    reference(config, base + ".release.notice.statusPageAuth", n.statusPageAuth(), false);
+    String security = n.smtp().security() == null ? "starttls" : n.smtp().security();
+    NoticePlan notice =
+        new NoticePlan(
+            new MailServerRef(
+                env + "-smtp",
+                n.smtp().host(),
+                n.smtp().port() == null ? 587 : n.smtp().port(),
+                security,
+                n.smtp().username(),
+                n.smtp().password()),
+            n.from(),
+            n.to(),
+            n.lead() == null ? Duration.ofDays(14) : n.lead(),
+            n.statusPageUrl(),
+            n.statusPageAuth());
+    CandidatePlan candidate = null;
+    if (r.changelog() != null) {
+      absolute(config, base + ".release.changelog.path", r.changelog().path());
+      require(config, base + ".release.changelog.branch", r.changelog().branch());
+      candidate =
+          new CandidatePlan(
+              new GitRepoRef(
+                  "changelog",
+                  r.changelog().path(),
+                  r.changelog().remote(),
+                  r.changelog().branch()),
+              r.changelogFile() == null ? "CHANGELOG.md" : r.changelogFile(),
+              r.authorName(),
+              r.authorEmail(),
+              r.imageWait() == null ? Duration.ofDays(1) : r.imageWait());
+    }
+    DayPlan beta = a.beta() == null ? null : day(config, a.beta(), false);
+    DayPlan production = day(config, env, true);
+    return new AtmosphereReleaseRequest(
+        context, crewChief, driver, window, r.message(), notice, candidate, beta, production);
+  }
+
+  private static void reference(LoadedConfig config, String key, String ref, boolean required) {
+    if (ref == null && !required) {
+      return;
+    }
+    if (ref == null || !(ref.startsWith("file:/") || ref.matches("env:[A-Za-z_][A-Za-z0-9_]*"))) {
+      throw ConfigException.at(
+          config.source(),
+          key,
+          "expected a secret reference file:/path or env:VARIABLE (never the secret itself)");
+    }
   }
 
   static HostRef host(LoadedConfig config, String env, EnvironmentConfig e, String name) {

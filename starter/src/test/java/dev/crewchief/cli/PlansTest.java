@@ -6,13 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.crewchief.atmosphere.AtmosphereReleaseRequest;
 import dev.crewchief.atmosphere.AtmosphereSite;
 import dev.crewchief.config.ConfigException;
 import dev.crewchief.config.ConfigLoader;
 import dev.crewchief.config.LoadedConfig;
+import dev.crewchief.release.ReleaseContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -75,6 +78,64 @@ class PlansTest {
             () -> Plans.atmosphere(plainPassword, "prod", List.of("atmosphere")));
     assertTrue(secret.getMessage().contains("secret reference"), secret.getMessage());
     assertTrue(!secret.getMessage().contains("hunter2"), "the message does not echo the secret");
+  }
+
+  @Test
+  void theReleaseExampleResolvesBetaAndProductionDays() {
+    ReleaseContext ctx =
+        new ReleaseContext(
+            "atmosphere-release",
+            "prod",
+            "36-1",
+            true,
+            "tester",
+            Map.of("crew-chief", List.of("andy"), "driver", List.of("sgregory")),
+            Map.of(),
+            List.of());
+    AtmosphereReleaseRequest r =
+        Plans.atmosphereRelease(
+            load(example(), Map.of()),
+            ctx,
+            "andy",
+            "sgregory",
+            Instant.parse("2026-12-10T16:00:00Z"));
+    assertEquals("atmobeta", r.beta().environment());
+    assertEquals("tcp://atmobeta.cyverse.org:2376", r.beta().site().engine().host());
+    assertEquals("atmobeta", r.beta().secrets().branch());
+    assertEquals("prod", r.production().secrets().branch());
+    assertTrue(r.production().testGate() && !r.beta().testGate());
+    assertEquals(List.of("troposphere", "atmosphere"), r.production().services());
+    assertEquals(2, r.production().databases().size());
+    assertEquals(List.of("atmosphere-users@cyverse.org"), r.notice().to());
+    assertEquals("env:SMTP_PASSWORD", r.notice().server().passwordRef());
+    assertEquals(Duration.ofDays(14), r.notice().lead());
+    assertEquals("/opt/dev/atmosphere", r.candidate().repo().path());
+
+    ConfigException stranger =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                Plans.atmosphereRelease(
+                    load(example(), Map.of()), ctx, "mallory", "sgregory", Instant.now()));
+    assertTrue(stranger.getMessage().contains("'mallory' is not one of"), stranger.getMessage());
+    ConfigException plainPassword =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                Plans.atmosphereRelease(
+                    load(
+                        example(),
+                        Map.of(
+                            "CREWCHIEF__environments__prod__atmosphere__release__notice__smtp__password",
+                            "hunter2")),
+                    ctx,
+                    "andy",
+                    "sgregory",
+                    Instant.now()));
+    assertTrue(
+        plainPassword.getMessage().contains("release.notice.smtp.password")
+            && !plainPassword.getMessage().contains("hunter2"),
+        plainPassword.getMessage());
   }
 
   @Test

@@ -4,13 +4,17 @@ import dev.crewchief.adapters.docker.DockerActivitiesImpl;
 import dev.crewchief.adapters.docker.DockerEngines;
 import dev.crewchief.adapters.git.GitActivitiesImpl;
 import dev.crewchief.adapters.git.GitCli;
+import dev.crewchief.adapters.mail.SmtpMailActivities;
 import dev.crewchief.adapters.nginx.NginxProxyActivitiesImpl;
 import dev.crewchief.adapters.notify.LogNotifyActivities;
 import dev.crewchief.adapters.postgres.PostgresActivitiesImpl;
 import dev.crewchief.adapters.secrets.SecretResolver;
 import dev.crewchief.adapters.ssh.RemoteHostActivitiesImpl;
 import dev.crewchief.adapters.ssh.SshHosts;
+import dev.crewchief.adapters.webhook.HttpWebhookActivities;
+import dev.crewchief.atmosphere.AtmosphereDeploymentDayImpl;
 import dev.crewchief.atmosphere.AtmosphereHotfixImpl;
+import dev.crewchief.atmosphere.AtmosphereReleaseImpl;
 import dev.crewchief.config.LoadedConfig;
 import dev.crewchief.randopony.PromoteToProductionImpl;
 import dev.crewchief.randopony.StagingDeployImpl;
@@ -44,7 +48,11 @@ public final class CrewChiefWorker implements AutoCloseable {
             config.config().taskQueueOrDefault(),
             WorkerOptions.newBuilder().setMaxConcurrentActivityExecutionSize(20).build());
     worker.registerWorkflowImplementationTypes(
-        StagingDeployImpl.class, PromoteToProductionImpl.class, AtmosphereHotfixImpl.class);
+        StagingDeployImpl.class,
+        PromoteToProductionImpl.class,
+        AtmosphereHotfixImpl.class,
+        AtmosphereReleaseImpl.class,
+        AtmosphereDeploymentDayImpl.class);
     SecretResolver secrets = new SecretResolver(env);
     SshHosts ssh = new SshHosts(secrets);
     // One Docker client per engine, made on first use and closed with the worker.
@@ -55,6 +63,8 @@ public final class CrewChiefWorker implements AutoCloseable {
         new DockerActivitiesImpl(engines, secrets),
         new PostgresActivitiesImpl(secrets),
         new GitActivitiesImpl(new GitCli()),
+        new SmtpMailActivities(secrets),
+        new HttpWebhookActivities(secrets, HttpWebhookActivities.newClient()),
         new LogNotifyActivities());
     factory.start();
     return new CrewChiefWorker(factory, engines);

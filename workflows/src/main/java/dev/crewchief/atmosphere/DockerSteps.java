@@ -102,6 +102,25 @@ final class DockerSteps {
                 new RemoveRequest(step, site.service(service), containerId, release.dryRun())));
   }
 
+  /** The plain stub, for steps that need no wrapper here. */
+  DockerActivities engine() {
+    return docker;
+  }
+
+  ContainerResult recreate(String step, String service, String image) {
+    return release.step(
+        step,
+        () ->
+            deployer.recreateService(
+                new DeployRequest(
+                    step,
+                    site.service(service),
+                    image,
+                    site.probeUrl(service),
+                    readyTimeout(site),
+                    release.dryRun())));
+  }
+
   ExecOutcome exec(String step, String service, List<String> command) {
     return release.step(
         step,

@@ -1,0 +1,401 @@
+package dev.crewchief.atmosphere;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.argThat;
+import static org.mockito.Mockito.inOrder;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.times;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
+import static org.mockito.Mockito.withSettings;
+
+import dev.crewchief.activities.ActionResult;
+import dev.crewchief.activities.ContainerResult;
+import dev.crewchief.activities.DatabaseRef;
+import dev.crewchief.activities.DockerActivities;
+import dev.crewchief.activities.DumpResult;
+import dev.crewchief.activities.EngineRef;
+import dev.crewchief.activities.ExecOutcome;
+import dev.crewchief.activities.GitActivities;
+import dev.crewchief.activities.GitRepoRef;
+import dev.crewchief.activities.HostRef;
+import dev.crewchief.activities.MailActivities;
+import dev.crewchief.activities.MailServerRef;
+import dev.crewchief.activities.NotifyActivities;
+import dev.crewchief.activities.PostgresActivities;
+import dev.crewchief.activities.ProxyActivities;
+import dev.crewchief.activities.ReleaseCut;
+import dev.crewchief.activities.WebhookActivities;
+import dev.crewchief.config.GateConfig;
+import dev.crewchief.config.NginxConfig;
+import dev.crewchief.randopony.ReleaseResult;
+import dev.crewchief.release.GateDecision;
+import dev.crewchief.release.GateStatus;
+import dev.crewchief.release.GateView;
+import dev.crewchief.release.ReleaseContext;
+import dev.crewchief.release.ReleaseIds;
+import dev.crewchief.release.ReleaseStatus;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.client.WorkflowUpdateException;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.testing.TestWorkflowExtension;
+import io.temporal.worker.Worker;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.mockito.InOrder;
+
+/**
+ * AtmosphereRelease with mocked activities and time skipping: the notice timing and a late start,
+ * the release candidate, beta first and its gate, deployment day in the runbook's order, a rejected
+ * test gate and failures after the containers stopped with their rollback.
+ */
+class AtmosphereReleaseTest {
+  @RegisterExtension
+  static final TestWorkflowExtension testWorkflow =
+      TestWorkflowExtension.newBuilder()
+          .registerWorkflowImplementationTypes(
+              AtmosphereReleaseImpl.class, AtmosphereDeploymentDayImpl.class)
+          .setDoNotStart(true)
+          .build();
+
+  static final EngineRef ENGINE =
+      new EngineRef("prod-docker", "unix:///run/docker.sock", null, null);
+  static final HostRef PROXY =
+      new HostRef("proxy", "proxy.example", 22, "root", "file:/keys/proxy", "/etc/known_hosts");
+  static final NginxConfig NGINX =
+      new NginxConfig(
+          "/etc/nginx/sites-enabled", "80", "/run/nginx.pid", "nginx -t", "nginx -s reload", null);
+
+  static DayPlan day(String env, boolean testGate) {
+    AtmosphereSite site =
+        new AtmosphereSite(
+            ENGINE,
+            "atmosphere-docker",
+            Map.of("atmosphere", "cyverse/atmosphere", "troposphere", "cyverse/troposphere"),
+            "v",
+            "troposphere",
+            List.of("service", "nginx", "restart"),
+            false,
+            Duration.ofMinutes(10),
+            Map.of());
+    return new DayPlan(
+        env,
+        site,
+        List.of("troposphere", "atmosphere"),
+        List.of(
+            new DatabaseRef("atmo", "localhost", 5432, "atmo_prod", "atmo_app", "env:PGPASS"),
+            new DatabaseRef("tropo", "localhost", 5432, "troposphere", "atmo_app", "env:PGPASS")),
+        "/root",
+        PROXY,
+        NGINX,
+        "/etc/nginx/sites-enabled/proxy.conf",
+        "/etc/nginx/sites-available/default",
+        "/etc/nginx/sites-available/proxy.conf",
+        "https://atmo.example/",
+        "Scheduled Maintenance",
+        "Atmosphere",
+        Map.of(
+            "troposphere", List.of("bash", "-c", "./manage.py maintenance start --title '{title}'"),
+            "atmosphere", List.of("bash", "-c", "./manage.py maintenance start --title '{title}'")),
+        Map.of(
+            "troposphere", List.of("bash", "-c", "./manage.py maintenance stop"),
+            "atmosphere", List.of("bash", "-c", "./manage.py maintenance stop")),
+        new GitRepoRef("secrets", "/opt/dev/atmosphere-docker-secrets", "origin", env),
+        testGate);
+  }
+
+  DockerActivities docker;
+  PostgresActivities postgres;
+  ProxyActivities proxy;
+  GitActivities git;
+  MailActivities mail;
+  WebhookActivities webhook;
+  TestWorkflowEnvironment env;
+  String taskQueue;
+  final AtomicLong mailSentAt = new AtomicLong();
+
+  @BeforeEach
+  void mocks(TestWorkflowEnvironment env, Worker worker) {
+    this.env = env;
+    docker = mock(DockerActivities.class, withSettings().withoutAnnotations());
+    postgres = mock(PostgresActivities.class, withSettings().withoutAnnotations());
+    proxy = mock(ProxyActivities.class, withSettings().withoutAnnotations());
+    git = mock(GitActivities.class, withSettings().withoutAnnotations());
+    mail = mock(MailActivities.class, withSettings().withoutAnnotations());
+    webhook = mock(WebhookActivities.class, withSettings().withoutAnnotations());
+    NotifyActivities notify = mock(NotifyActivities.class, withSettings().withoutAnnotations());
+    ActionResult ok = new ActionResult("ok", false, "");
+    when(docker.exec(any())).thenReturn(new ExecOutcome("exec", false, "c", 0, ""));
+    when(docker.stopService(any())).thenReturn(ok);
+    when(docker.startService(any())).thenReturn(ok);
+    when(docker.commitContainer(any())).thenReturn(ok);
+    when(docker.pullImage(any())).thenReturn(ok);
+    when(docker.recreateService(any())).thenReturn(new ContainerResult("recreated", false, null));
+    when(postgres.dumpDatabase(any()))
+        .thenReturn(new DumpResult("dumped", false, "/root/x", 10, 2));
+    when(proxy.linkSite(any())).thenReturn(ok);
+    when(proxy.probe(any())).thenReturn(new ActionResult("probe", false, "200"));
+    when(git.checkoutBranch(any())).thenReturn(ok);
+    when(git.cutRelease(any())).thenReturn(new ReleaseCut("cut", false, "abc123", "v36-1", true));
+    when(mail.send(any()))
+        .thenAnswer(
+            i -> {
+              mailSentAt.set(env.currentTimeMillis());
+              return ok;
+            });
+    when(webhook.post(any())).thenReturn(ok);
+    worker.registerActivitiesImplementations(docker, postgres, proxy, git, mail, webhook, notify);
+    taskQueue = worker.getTaskQueue();
+    env.start();
+  }
+
+  AtmosphereRelease start(WorkflowClient client, Instant window, boolean beta, boolean dryRun) {
+    ReleaseContext ctx =
+        new ReleaseContext(
+            AtmosphereRelease.RUNBOOK,
+            "prod",
+            "36-1",
+            dryRun,
+            "tester",
+            Map.of("crew-chief", List.of("andy"), "driver", List.of("sgregory")),
+            Map.of(
+                "tested-in-production",
+                new GateConfig(
+                    null,
+                    Duration.ofHours(12),
+                    Duration.ofHours(1),
+                    GateConfig.OnTimeout.ROLLBACK)),
+            List.of());
+    AtmosphereRelease wf =
+        client.newWorkflowStub(
+            AtmosphereRelease.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId(ReleaseIds.workflowId(AtmosphereRelease.RUNBOOK, "prod", "36-1"))
+                .setTaskQueue(taskQueue)
+                .build());
+    AtmosphereReleaseRequest req =
+        new AtmosphereReleaseRequest(
+            ctx,
+            "andy",
+            "sgregory",
+            window,
+            "Atmosphere is down for a Scheduled Maintenance.",
+            new NoticePlan(
+                new MailServerRef("smtp", "smtp.example", 587, "starttls", null, null),
+                "atmosphere@example.org",
+                List.of("atmosphere-users@example.org"),
+                Duration.ofDays(14),
+                "https://status.example/api/maintenance",
+                "env:STATUS_TOKEN"),
+            new CandidatePlan(
+                new GitRepoRef("atmosphere", "/opt/dev/atmosphere", "origin", "master"),
+                "CHANGELOG.md",
+                "Crew Chief",
+                "crewchief@example.org",
+                Duration.ofHours(6)),
+            beta ? day("beta", false) : null,
+            day("prod", true));
+    WorkflowClient.start(wf::release, req);
+    return wf;
+  }
+
+  Instant now() {
+    return Instant.ofEpochMilli(env.currentTimeMillis());
+  }
+
+  /** Lets time pass (skipped) until the gate waits, in steps shorter than its timeout. */
+  void awaitGate(AtmosphereRelease wf, String gate) {
+    for (int i = 0; i < 24 * 40; i++) {
+      for (GateView g : wf.progress().gates()) {
+        if (g.name().equals(gate) && g.status() == GateStatus.WAITING) {
+          return;
+        }
+      }
+      env.sleep(Duration.ofMinutes(30));
+    }
+    throw new AssertionError("gate " + gate + " never opened: " + wf.progress());
+  }
+
+  static ApplicationFailure failure(AtmosphereRelease wf) {
+    WorkflowFailedException e =
+        assertThrows(
+            WorkflowFailedException.class,
+            () -> WorkflowStub.fromTyped(wf).getResult(ReleaseResult.class));
+    return assertInstanceOf(ApplicationFailure.class, e.getCause());
+  }
+
+  @Test
+  void aStartTooLateForTwoWorkingDaysNoticeIsRefusedWithTheEarliestWindow(WorkflowClient client) {
+    AtmosphereRelease wf = start(client, now().plus(Duration.ofHours(20)), false, false);
+    ApplicationFailure f = failure(wf);
+    assertEquals("InvalidInput", f.getType());
+    assertTrue(f.getOriginalMessage().contains("earliest possible window"), f.getOriginalMessage());
+    verify(mail, never()).send(any());
+    verify(docker, never()).stopService(any());
+  }
+
+  @Test
+  void theWholeCalendarInTheRunbooksOrder(WorkflowClient client) {
+    Instant window = now().plus(Duration.ofDays(20));
+    AtmosphereRelease wf = start(client, window, true, false);
+    awaitGate(wf, AtmosphereRelease.BETA_GATE);
+    // The notice went out two weeks before the window, by a durable timer.
+    Instant sent = Instant.ofEpochMilli(mailSentAt.get());
+    assertTrue(
+        !sent.isBefore(window.minus(Duration.ofDays(14)).minusSeconds(60))
+            && sent.isBefore(window.minus(Duration.ofDays(13))),
+        "notice sent at " + sent + " for a window at " + window);
+    wf.decideGate(
+        new GateDecision(
+            AtmosphereRelease.BETA_GATE, GateDecision.Decision.APPROVE, "andy", "beta ok"));
+    awaitGate(wf, DeploymentDay.TEST_GATE);
+    assertTrue(!now().isBefore(window), "deployment day waits for the window");
+    wf.decideGate(
+        new GateDecision(
+            DeploymentDay.TEST_GATE, GateDecision.Decision.APPROVE, "sgregory", "tested"));
+    ReleaseResult r = WorkflowStub.fromTyped(wf).getResult(ReleaseResult.class);
+    assertEquals(ReleaseStatus.SUCCEEDED, r.progress().status());
+    assertTrue(r.summary().contains("v36-1 is live on prod"), r.summary());
+
+    InOrder o = inOrder(mail, webhook, git, docker, postgres, proxy);
+    o.verify(mail).send(argThat(m -> m.to().contains("atmosphere-users@example.org")));
+    o.verify(webhook).post(any());
+    o.verify(git)
+        .cutRelease(argThat(c -> c.version().equals("36-1") && c.tagName().equals("v36-1")));
+    o.verify(docker).pullImage(argThat(p -> p.image().equals("cyverse/troposphere:v36-1")));
+    // Beta: its own dumps first; production's come after the beta gate.
+    o.verify(postgres).dumpDatabase(argThat(d -> d.fileName().startsWith("atmo-")));
+    o.verify(docker).recreateService(argThat(d -> d.service().service().equals("atmosphere")));
+    // Production deployment day, in order.
+    o.verify(postgres).dumpDatabase(argThat(d -> d.database().database().equals("atmo_prod")));
+    o.verify(postgres).dumpDatabase(argThat(d -> d.database().database().equals("troposphere")));
+    o.verify(docker)
+        .exec(
+            argThat(
+                e ->
+                    e.service().service().equals("troposphere")
+                        && e.command().get(2).contains("maintenance start")
+                        && e.command().get(2).contains("v36-1 deployment")));
+    o.verify(docker).exec(argThat(e -> e.service().service().equals("atmosphere")));
+    o.verify(proxy).linkSite(argThat(l -> l.target().endsWith("/default")));
+    o.verify(proxy).probe(argThat(p -> "Scheduled Maintenance".equals(p.expect())));
+    o.verify(git).checkoutBranch(argThat(c -> c.branch().equals("prod")));
+    o.verify(docker).stopService(argThat(s -> s.service().service().equals("troposphere")));
+    o.verify(docker).stopService(argThat(s -> s.service().service().equals("atmosphere")));
+    o.verify(docker)
+        .commitContainer(
+            argThat(
+                c ->
+                    c.repository().equals("old_atmosphere-docker_troposphere")
+                        && c.tag().equals("before-36-1")));
+    o.verify(docker).commitContainer(argThat(c -> c.service().service().equals("atmosphere")));
+    o.verify(docker).pullImage(argThat(p -> p.image().equals("cyverse/atmosphere:v36-1")));
+    o.verify(docker).recreateService(argThat(d -> d.image().equals("cyverse/atmosphere:v36-1")));
+    o.verify(proxy).linkSite(argThat(l -> l.target().endsWith("/proxy.conf")));
+    o.verify(proxy).probe(argThat(p -> "Atmosphere".equals(p.expect())));
+    o.verify(docker, times(2)).exec(argThat(e -> e.command().get(2).contains("maintenance stop")));
+  }
+
+  @Test
+  void rejectedTestGateRestoresTheBackupsThenTheProxyThenEndsMaintenance(WorkflowClient client) {
+    AtmosphereRelease wf = start(client, now().plus(Duration.ofDays(5)), false, false);
+    awaitGate(wf, DeploymentDay.TEST_GATE);
+    wf.decideGate(
+        new GateDecision(
+            DeploymentDay.TEST_GATE, GateDecision.Decision.REJECT, "sgregory", "broken"));
+    assertEquals("GateRejected", failure(wf).getType());
+    InOrder o = inOrder(docker, proxy);
+    o.verify(docker).recreateService(argThat(d -> d.image().equals("cyverse/atmosphere:v36-1")));
+    o.verify(docker)
+        .recreateService(
+            argThat(d -> d.image().equals("old_atmosphere-docker_troposphere:before-36-1")));
+    o.verify(docker)
+        .recreateService(
+            argThat(d -> d.image().equals("old_atmosphere-docker_atmosphere:before-36-1")));
+    o.verify(proxy).linkSite(argThat(l -> l.target().endsWith("/proxy.conf")));
+    o.verify(proxy).probe(argThat(p -> "Atmosphere".equals(p.expect())));
+    o.verify(docker, times(2)).exec(argThat(e -> e.command().get(2).contains("maintenance stop")));
+  }
+
+  @Test
+  void aFailedRecreateRollsBackAndTheOldVersionNotAnsweringKeepsMaintenanceOn(
+      WorkflowClient client) {
+    when(docker.recreateService(argThat(d -> d != null && d.image().contains(":v36-1"))))
+        .thenThrow(
+            ApplicationFailure.newNonRetryableFailure(
+                "atmosphere-docker_atmosphere_1 not healthy", "ContainerUnhealthy"));
+    when(proxy.probe(argThat(p -> p != null && "Atmosphere".equals(p.expect()))))
+        .thenThrow(ApplicationFailure.newNonRetryableFailure("502", "InvalidInput"));
+    AtmosphereRelease wf = start(client, now().plus(Duration.ofDays(5)), false, false);
+    env.sleep(Duration.ofDays(6));
+    ApplicationFailure f = failure(wf);
+    assertEquals("ContainerUnhealthy", f.getType());
+    verify(docker)
+        .recreateService(
+            argThat(d -> d.image().equals("old_atmosphere-docker_atmosphere:before-36-1")));
+    verify(docker, never()).exec(argThat(e -> e.command().get(2).contains("maintenance stop")));
+  }
+
+  @Test
+  void aFailureBeforeTheContainersStoppedOnlyPutsTheProxyBackAndEndsMaintenance(
+      WorkflowClient client) {
+    when(git.checkoutBranch(any()))
+        .thenThrow(
+            ApplicationFailure.newNonRetryableFailure("secrets.env modified", "WorkTreeDirty"));
+    AtmosphereRelease wf = start(client, now().plus(Duration.ofDays(5)), false, false);
+    env.sleep(Duration.ofDays(6));
+    assertEquals("WorkTreeDirty", failure(wf).getType());
+    verify(docker, never()).stopService(any());
+    verify(docker, never()).recreateService(any());
+    verify(proxy).linkSite(argThat(l -> l.target().endsWith("/proxy.conf")));
+    verify(docker, times(2)).exec(argThat(e -> e.command().get(2).contains("maintenance stop")));
+  }
+
+  @Test
+  void rejectedBetaGateStopsBeforeProduction(WorkflowClient client) {
+    AtmosphereRelease wf = start(client, now().plus(Duration.ofDays(5)), true, false);
+    awaitGate(wf, AtmosphereRelease.BETA_GATE);
+    wf.decideGate(
+        new GateDecision(AtmosphereRelease.BETA_GATE, GateDecision.Decision.REJECT, "andy", "no"));
+    assertEquals("GateRejected", failure(wf).getType());
+    // Only beta's two databases were dumped: production was never touched.
+    verify(postgres, times(2)).dumpDatabase(any());
+    verify(docker, times(2)).stopService(any());
+    verify(git, never()).checkoutBranch(argThat(c -> c.branch().equals("prod")));
+  }
+
+  @Test
+  void theDriverNotTheCrewChiefPassesTheTestGate(WorkflowClient client) {
+    AtmosphereRelease wf = start(client, now().plus(Duration.ofDays(5)), false, false);
+    awaitGate(wf, DeploymentDay.TEST_GATE);
+    WorkflowUpdateException refused =
+        assertThrows(
+            WorkflowUpdateException.class,
+            () ->
+                wf.decideGate(
+                    new GateDecision(
+                        DeploymentDay.TEST_GATE, GateDecision.Decision.APPROVE, "andy", "")));
+    String why = ((ApplicationFailure) refused.getCause()).getOriginalMessage();
+    assertTrue(why.contains("may not decide") && why.contains("driver"), why);
+    wf.decideGate(
+        new GateDecision(DeploymentDay.TEST_GATE, GateDecision.Decision.APPROVE, "sgregory", ""));
+    assertEquals(
+        ReleaseStatus.SUCCEEDED,
+        WorkflowStub.fromTyped(wf).getResult(ReleaseResult.class).progress().status());
+  }
+}
