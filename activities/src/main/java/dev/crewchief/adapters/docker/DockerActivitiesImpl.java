@@ -31,9 +31,9 @@ import dev.crewchief.activities.RemoveRequest;
 import dev.crewchief.activities.ServiceRef;
 import dev.crewchief.activities.ServiceRequest;
 import dev.crewchief.activities.ServiceState;
+import dev.crewchief.adapters.io.ActivityIo;
 import dev.crewchief.adapters.secrets.SecretResolver;
 import dev.crewchief.release.Shell;
-import io.temporal.activity.Activity;
 import io.temporal.failure.ApplicationFailure;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -206,7 +206,7 @@ public final class DockerActivitiesImpl implements DockerActivities {
     long deadline = System.nanoTime() + EXEC_TIMEOUT.toNanos();
     try {
       while (!frames.awaitEnd(Duration.ofSeconds(2))) {
-        heartbeat("running " + String.join(" ", command));
+        ActivityIo.heartbeat("running " + String.join(" ", command));
         if (System.nanoTime() > deadline) {
           closeQuietly(frames);
           throw ApplicationFailure.newFailure(
@@ -545,7 +545,7 @@ public final class DockerActivitiesImpl implements DockerActivities {
                 }
               });
       while (!progress.awaitEnd(Duration.ofSeconds(2))) {
-        heartbeat("pulling " + image);
+        ActivityIo.heartbeat("pulling " + image);
       }
       progress.awaitCompletion();
       synchronized (error) {
@@ -896,7 +896,7 @@ public final class DockerActivitiesImpl implements DockerActivities {
       if (System.nanoTime() > deadline) {
         throw unhealthy(c, x, "not ready within " + within + " (" + last + ")");
       }
-      heartbeat("waiting for " + name(x) + " to be ready: " + last);
+      ActivityIo.heartbeat("waiting for " + name(x) + " to be ready: " + last);
       log.debug("step '{}': {} not ready yet: {}", step, name(x), last);
       sleep(POLL);
     }
@@ -1257,14 +1257,6 @@ public final class DockerActivitiesImpl implements DockerActivities {
 
     boolean awaitEnd(Duration slice) throws InterruptedException {
       return ended.await(slice.toMillis(), TimeUnit.MILLISECONDS);
-    }
-  }
-
-  static void heartbeat(String what) {
-    try {
-      Activity.getExecutionContext().heartbeat(what);
-    } catch (IllegalStateException notInActivity) {
-      // Called outside an activity (tests, tools): nothing to heartbeat.
     }
   }
 }

@@ -1,11 +1,10 @@
 package dev.crewchief.adapters.git;
 
-import io.temporal.activity.Activity;
+import dev.crewchief.adapters.io.ActivityIo;
 import io.temporal.failure.ApplicationFailure;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -173,8 +172,8 @@ public final class GitCli {
     try {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       ByteArrayOutputStream err = new ByteArrayOutputStream();
-      Thread outReader = reader(p.getInputStream(), out, "git-stdout");
-      Thread errReader = reader(p.getErrorStream(), err, "git-stderr");
+      Thread outReader = ActivityIo.drain(p.getInputStream(), out, "git-stdout");
+      Thread errReader = ActivityIo.drain(p.getErrorStream(), err, "git-stderr");
       long deadline = System.nanoTime() + timeout.toNanos();
       // Heartbeating while git runs lets a cancelled or timed-out activity stop it (the heartbeat
       // throws and the finally block kills the process), and a fetch over a slow link is not
@@ -184,7 +183,7 @@ public final class GitCli {
           return new Result(
               -1, out.toString(StandardCharsets.UTF_8), "did not finish within " + timeout);
         }
-        heartbeat("git " + (args.length > 0 ? args[0] : "") + " in " + dir);
+        ActivityIo.heartbeat("git " + (args.length > 0 ? args[0] : "") + " in " + dir);
       }
       outReader.join(5_000);
       errReader.join(5_000);
@@ -200,29 +199,5 @@ public final class GitCli {
         p.destroyForcibly();
       }
     }
-  }
-
-  static void heartbeat(String details) {
-    try {
-      Activity.getExecutionContext().heartbeat(details);
-    } catch (IllegalStateException notInActivity) {
-      // Called outside an activity (tests, tools): nothing to heartbeat.
-    }
-  }
-
-  private static Thread reader(InputStream in, ByteArrayOutputStream out, String name) {
-    Thread t =
-        new Thread(
-            () -> {
-              try {
-                in.transferTo(out);
-              } catch (IOException e) {
-                log.debug("stream closed: {}", e.getMessage());
-              }
-            },
-            name);
-    t.setDaemon(true);
-    t.start();
-    return t;
   }
 }

@@ -6,13 +6,12 @@ import dev.crewchief.activities.DatabaseRef;
 import dev.crewchief.activities.DumpRequest;
 import dev.crewchief.activities.DumpResult;
 import dev.crewchief.activities.PostgresActivities;
+import dev.crewchief.adapters.io.ActivityIo;
 import dev.crewchief.adapters.secrets.SecretResolver;
-import io.temporal.activity.Activity;
 import io.temporal.failure.ApplicationFailure;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -399,8 +398,8 @@ public final class PostgresActivitiesImpl implements PostgresActivities {
     try {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       ByteArrayOutputStream err = new ByteArrayOutputStream();
-      Thread outReader = reader(p.getInputStream(), out, "pg-stdout");
-      Thread errReader = reader(p.getErrorStream(), err, "pg-stderr");
+      Thread outReader = ActivityIo.drain(p.getInputStream(), out, "pg-stdout");
+      Thread errReader = ActivityIo.drain(p.getErrorStream(), err, "pg-stderr");
       long deadline = System.nanoTime() + timeout.toNanos();
       // This thread heartbeats while the tool runs: a worker that dies mid-dump is noticed within
       // the heartbeat timeout, and a cancelled or timed-out activity stops the tool (the
@@ -410,7 +409,7 @@ public final class PostgresActivitiesImpl implements PostgresActivities {
           throw ApplicationFailure.newFailure(
               command.get(0) + " did not finish within " + timeout, "DumpFailed");
         }
-        heartbeat(progress.get());
+        ActivityIo.heartbeat(progress.get());
       }
       outReader.join(5_000);
       errReader.join(5_000);
@@ -433,30 +432,6 @@ public final class PostgresActivitiesImpl implements PostgresActivities {
     // Defensive: no PostgreSQL tool prints the password, but nothing that might reach history
     // should rely on that. Very short passwords are left alone rather than garbling every word.
     return secret.length() >= 4 ? text.replace(secret, "***") : text;
-  }
-
-  static void heartbeat(String details) {
-    try {
-      Activity.getExecutionContext().heartbeat(details);
-    } catch (IllegalStateException notInActivity) {
-      // Called outside an activity (tests, tools): nothing to heartbeat.
-    }
-  }
-
-  private static Thread reader(InputStream in, ByteArrayOutputStream out, String name) {
-    Thread t =
-        new Thread(
-            () -> {
-              try {
-                in.transferTo(out);
-              } catch (IOException e) {
-                log.debug("stream closed: {}", e.getMessage());
-              }
-            },
-            name);
-    t.setDaemon(true);
-    t.start();
-    return t;
   }
 
   private static String render(List<String> command) {

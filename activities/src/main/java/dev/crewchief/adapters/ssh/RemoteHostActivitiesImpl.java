@@ -11,6 +11,7 @@ import dev.crewchief.activities.PathFacts;
 import dev.crewchief.activities.RemoteHostActivities;
 import dev.crewchief.activities.SyncRequest;
 import dev.crewchief.activities.SyncResult;
+import dev.crewchief.adapters.io.ActivityIo;
 import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
 import java.io.InputStream;
@@ -144,7 +145,7 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
             // Removing first lets us replace files made read-only (credentials at 400).
             sftp.rm(dest);
           }
-          SshHosts.heartbeat("uploading " + rel);
+          ActivityIo.heartbeat("uploading " + rel);
           sftp.put(new FileSystemFile(e.getValue().toFile()), dest);
           sftp.chmod(dest, Files.isExecutable(e.getValue()) ? 0755 : 0644);
           uploaded.add(rel);

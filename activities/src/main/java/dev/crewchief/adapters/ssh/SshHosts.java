@@ -1,13 +1,12 @@
 package dev.crewchief.adapters.ssh;
 
 import dev.crewchief.activities.HostRef;
+import dev.crewchief.adapters.io.ActivityIo;
 import dev.crewchief.adapters.secrets.SecretResolver;
-import io.temporal.activity.Activity;
 import io.temporal.failure.ApplicationFailure;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
@@ -141,16 +140,16 @@ public final class SshHosts {
       // the command runs: a worker killed mid-command is then noticed within the heartbeat
       // timeout instead of the whole start-to-close timeout.
       ByteArrayOutputStream err = new ByteArrayOutputStream();
-      Thread errReader = reader(cmd.getErrorStream(), err, "ssh-stderr");
+      Thread errReader = ActivityIo.drain(cmd.getErrorStream(), err, "ssh-stderr");
       ByteArrayOutputStream out = new ByteArrayOutputStream();
-      Thread outReader = reader(cmd.getInputStream(), out, "ssh-stdout");
+      Thread outReader = ActivityIo.drain(cmd.getInputStream(), out, "ssh-stdout");
       // The command's stdout reaching its end is the sign that it finished; sshj's own
       // Channel.join(timeout) throws when the timeout passes, so it is only used once the output
       // is complete, to collect the exit status.
       long deadline = System.nanoTime() + timeout.toNanos();
       while (outReader.isAlive() && System.nanoTime() < deadline) {
         outReader.join(2_000);
-        heartbeat(command);
+        ActivityIo.heartbeat(command);
       }
       if (!outReader.isAlive()) {
         try {
@@ -201,33 +200,6 @@ public final class SshHosts {
   static String tail(String s) {
     String t = s.strip();
     return t.length() > 1500 ? "..." + t.substring(t.length() - 1500) : t;
-  }
-
-  static void heartbeat(String what) {
-    try {
-      Activity.getExecutionContext().heartbeat(what);
-    } catch (IllegalStateException notInActivity) {
-      // Called outside an activity (tests, tools): nothing to heartbeat.
-    }
-  }
-
-  private static Thread reader(InputStream in, ByteArrayOutputStream out, String name) {
-    Thread t = new Thread(() -> copy(in, out), name);
-    t.setDaemon(true);
-    t.start();
-    return t;
-  }
-
-  private static void copy(InputStream in, ByteArrayOutputStream out) {
-    byte[] buf = new byte[8192];
-    try {
-      int n;
-      while ((n = in.read(buf)) >= 0) {
-        out.write(buf, 0, n);
-      }
-    } catch (IOException e) {
-      log.debug("stream closed: {}", e.getMessage());
-    }
   }
 
   public static void close(SSHClient client) {
