@@ -3,6 +3,7 @@ package dev.crewchief.adapters.nginx;
 import static dev.crewchief.release.Shell.q;
 
 import dev.crewchief.activities.ActionResult;
+import dev.crewchief.activities.HostRef;
 import dev.crewchief.activities.LinkSiteRequest;
 import dev.crewchief.activities.ProbeRequest;
 import dev.crewchief.activities.ProxyActivities;
@@ -126,32 +127,14 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
                     + f
                     + "; fi",
                 "rm -f " + f + ".bak");
-    SSHClient client = ssh.connect(r.host());
-    try {
-      ExecResult res = ssh.exec(client, cmd, Duration.ofMinutes(1));
-      if (res.exitStatus() == REJECTED) {
-        throw ApplicationFailure.newNonRetryableFailure(
-            "nginx rejected the new server block for "
-                + r.domain()
-                + " (the previous one is back in place): "
-                + res.stderr().strip(),
-            "NginxConfigRejected");
-      }
-      if (res.exitStatus() != 0) {
-        throw ApplicationFailure.newFailure(
-            "switching "
-                + r.domain()
-                + " failed (exit "
-                + res.exitStatus()
-                + "): "
-                + res.stderr().strip(),
-            "RemoteCommandFailed");
-      }
-      log.info("{}", action);
-      return new ActionResult(action, false, res.stdout().strip());
-    } finally {
-      SshHosts.close(client);
-    }
+    return change(
+        r.host(),
+        cmd,
+        action,
+        "nginx rejected the new server block for "
+            + r.domain()
+            + " (the previous one is back in place)",
+        "switching " + r.domain());
   }
 
   /**
@@ -231,30 +214,35 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
                     + link
                     + "; fi",
                 "true");
-    SSHClient client = ssh.connect(r.host());
+    return change(
+        r.host(),
+        cmd,
+        action,
+        "nginx rejected " + r.target() + " (the previous link is back in place)",
+        "linking " + r.link());
+  }
+
+  /**
+   * Runs a config change built on {@link #testThenReload} and turns its exit status into the step's
+   * outcome: a missing target or a config nginx rejects cannot be fixed by a retry.
+   */
+  private ActionResult change(
+      HostRef host, String cmd, String action, String rejected, String what) {
+    SSHClient client = ssh.connect(host);
     try {
       ExecResult res = ssh.exec(client, cmd, Duration.ofMinutes(1));
+      String err = res.stderr().strip();
       if (res.exitStatus() == MISSING) {
         throw ApplicationFailure.newNonRetryableFailure(
-            "cannot link " + r.link() + ": " + res.stderr().strip(), "SiteConfigMissing");
+            what + " failed: " + err, "SiteConfigMissing");
       }
       if (res.exitStatus() == REJECTED) {
         throw ApplicationFailure.newNonRetryableFailure(
-            "nginx rejected "
-                + r.target()
-                + " (the previous link is back in place): "
-                + res.stderr().strip(),
-            "NginxConfigRejected");
+            rejected + ": " + err, "NginxConfigRejected");
       }
       if (res.exitStatus() != 0) {
         throw ApplicationFailure.newFailure(
-            "linking "
-                + r.link()
-                + " failed (exit "
-                + res.exitStatus()
-                + "): "
-                + res.stderr().strip(),
-            "RemoteCommandFailed");
+            what + " failed (exit " + res.exitStatus() + "): " + err, "RemoteCommandFailed");
       }
       log.info("{}", action);
       return new ActionResult(action, false, res.stdout().strip());
