@@ -5,4 +5,5 @@ package dev.crewchief.activities;
  * command (never the password); {@code file} the dump's absolute path; {@code bytes} its size and
  * {@code tables} the number of TABLE entries in its table of contents (both 0 in a dry run).
  */
-public record DumpResult(String action, boolean rehearsed, String file, long bytes, int tables) {}
+public record DumpResult(String action, boolean rehearsed, String file, long bytes, int tables)
+    implements StepOutcome {}

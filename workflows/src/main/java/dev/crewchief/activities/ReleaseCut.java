@@ -7,4 +7,5 @@ package dev.crewchief.activities;
  * release had already been cut.
  */
 public record ReleaseCut(
-    String action, boolean rehearsed, String commit, String tag, boolean changed) {}
+    String action, boolean rehearsed, String commit, String tag, boolean changed)
+    implements StepOutcome {}

@@ -1,9 +1,8 @@
 package dev.crewchief.release;
 
-import dev.crewchief.activities.ActionResult;
 import dev.crewchief.activities.Notification;
 import dev.crewchief.activities.NotifyActivities;
-import dev.crewchief.activities.SyncResult;
+import dev.crewchief.activities.StepOutcome;
 import dev.crewchief.config.GateConfig;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
@@ -39,7 +38,8 @@ public final class Release {
   private final Logger log = Workflow.getLogger(Release.class);
   private final ReleaseContext ctx;
   private final NotifyActivities notify;
-  private final Saga saga = new Saga(new Saga.Options.Builder().setContinueWithError(true).build());
+  private Saga saga = newSaga();
+  private String settled;
   private final List<StepState> steps = new ArrayList<>();
   private final Map<String, Gate> gates = new LinkedHashMap<>();
   private final List<String> notes = new ArrayList<>();
@@ -136,6 +136,21 @@ public final class Release {
             throw e;
           }
         });
+  }
+
+  /**
+   * Marks the point of no return: what the release did so far stays, whatever happens next. The
+   * undo actions registered until now are dropped, and a later failure fails the release without
+   * rolling back, with {@code why} in its notes (e.g. the new version already serves: ending
+   * maintenance by hand beats putting the old version back).
+   */
+  public void settle(String why) {
+    saga = newSaga();
+    settled = why;
+  }
+
+  private static Saga newSaga() {
+    return new Saga(new Saga.Options.Builder().setContinueWithError(true).build());
   }
 
   /**
@@ -256,8 +271,7 @@ public final class Release {
       throw e;
     } catch (GateStopped e) {
       if (e.rollback) {
-        rollback();
-        status = ReleaseStatus.ROLLED_BACK;
+        status = rollback() ? ReleaseStatus.ROLLED_BACK : ReleaseStatus.FAILED;
       } else {
         status = ReleaseStatus.FAILED;
         note("no rollback: the gate's timeout outcome is FAIL, everything is left as it was");
@@ -273,8 +287,7 @@ public final class Release {
         throw new CanceledFailure("release cancelled during step '" + interrupted + "'");
       }
       String failedStep = currentStep;
-      rollback();
-      status = ReleaseStatus.ROLLED_BACK;
+      status = rollback() ? ReleaseStatus.ROLLED_BACK : ReleaseStatus.FAILED;
       return fail(typeOf(e), "step '" + failedStep + "' failed: " + describe(e), e);
     }
   }
@@ -282,13 +295,22 @@ public final class Release {
   private <T> T fail(String type, String message, Throwable cause) {
     setCurrentStep("failed");
     tell(Notification.Kind.RELEASE_FAILED, everyone(), ctx.releaseId() + " failed", message, null);
-    throw ApplicationFailure.newNonRetryableFailureWithCause(message, type, cause);
+    // The notes travel as the failure's details, so the report of a failed release, read from
+    // history alone, still says what was left for a person (maintenance left on, no rollback).
+    throw ApplicationFailure.newNonRetryableFailureWithCause(
+        message, type, cause, List.copyOf(notes));
   }
 
-  private void rollback() {
+  /** Runs the undo actions, unless the release was settled; says whether it rolled back. */
+  private boolean rollback() {
+    if (settled != null) {
+      note("not rolled back: " + settled);
+      return false;
+    }
     status = ReleaseStatus.ROLLING_BACK;
     upsert(SearchAttributes.STATUS, status.name());
     Workflow.newDetachedCancellationScope(saga::compensate).run();
+    return true;
   }
 
   // ---- progress ----
@@ -499,13 +521,7 @@ public final class Release {
   }
 
   private static String detailOf(Object result) {
-    if (result instanceof ActionResult a) {
-      return a.action();
-    }
-    if (result instanceof SyncResult s) {
-      return s.action();
-    }
-    return null;
+    return result instanceof StepOutcome o ? o.action() : null;
   }
 
   static String typeOf(Throwable e) {
