@@ -8,8 +8,8 @@ import io.temporal.activity.ActivityMethod;
  * and {@code GitCommandFailed} (retried); {@code RepoMissing}, {@code WrongBranch}, {@code
  * BranchMissing}, {@code ChangelogMissing}, {@code ChangelogInvalid}, {@code NothingToRelease},
  * {@code ReleaseExists}, {@code TagConflict}, {@code PushRejected}, {@code WorkTreeDirty}, {@code
- * LocalCommitsAhead}, {@code GitAuthFailed}, {@code GitMissing}, {@code InvalidInput} (not
- * retryable; the message says what to change).
+ * LocalCommitsAhead}, {@code ComposeFileInvalid}, {@code GitAuthFailed}, {@code GitMissing}, {@code
+ * InvalidInput} (not retryable; the message says what to change).
  */
 @ActivityInterface
 public interface GitActivities {
@@ -33,4 +33,14 @@ public interface GitActivities {
    */
   @ActivityMethod(name = "Git.checkoutBranch")
   ActionResult checkoutBranch(CheckoutRequest request);
+
+  /**
+   * Set the {@code image:} of services in a compose file of a clone (the runbook's "edit
+   * docker-compose.prod.yml to use image tags from the new release"), keeping the file's comments
+   * and layout, then verify by reading the file back as YAML. Not committed. Idempotent: services
+   * already on the image are left alone. {@code ComposeFileInvalid} (not retryable) when the file
+   * is missing, is not YAML, lacks a service or its image, or sets the image through a variable.
+   */
+  @ActivityMethod(name = "Git.setImageTags")
+  ImageTagsResult setImageTags(ImageTagsRequest request);
 }

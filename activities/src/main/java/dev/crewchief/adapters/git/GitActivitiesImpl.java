@@ -2,9 +2,12 @@ package dev.crewchief.adapters.git;
 
 import dev.crewchief.activities.ActionResult;
 import dev.crewchief.activities.CheckoutRequest;
+import dev.crewchief.activities.ComposeFileRef;
 import dev.crewchief.activities.CutReleaseRequest;
 import dev.crewchief.activities.GitActivities;
 import dev.crewchief.activities.GitRepoRef;
+import dev.crewchief.activities.ImageTagsRequest;
+import dev.crewchief.activities.ImageTagsResult;
 import dev.crewchief.activities.ReleaseCut;
 import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
@@ -336,8 +339,13 @@ public final class GitActivitiesImpl implements GitActivities {
               + repo.describe()
               + ": set the repository's remote to one of its remote names (git remote)");
     }
-    List<String> dirty = changedFiles(dir);
-    if (!dirty.isEmpty()) {
+    boolean stash = r.stashAs() != null && !r.stashAs().isBlank();
+    List<String> tracked = new ArrayList<>();
+    List<String> untracked = new ArrayList<>();
+    changedFiles(dir, tracked, untracked);
+    if (!stash && !(tracked.isEmpty() && untracked.isEmpty())) {
+      List<String> dirty = new ArrayList<>(tracked);
+      dirty.addAll(untracked);
       throw ApplicationFailure.newNonRetryableFailure(
           repo.describe()
               + " has uncommitted changes in "
@@ -349,7 +357,16 @@ public final class GitActivitiesImpl implements GitActivities {
           "WorkTreeDirty");
     }
     String action =
-        (remote == null ? "" : "fetch " + remote + ", ")
+        (stash && !tracked.isEmpty()
+                ? "stash the local changes in "
+                    + tracked.size()
+                    + " files ("
+                    + listed(tracked, ", ")
+                    + ") as '"
+                    + r.stashAs()
+                    + "', "
+                : "")
+            + (remote == null ? "" : "fetch " + remote + ", ")
             + "check out "
             + branch
             + " and reset it to its upstream in "
@@ -405,6 +422,70 @@ public final class GitActivitiesImpl implements GitActivities {
       }
     }
     String before = revParse(dir, "HEAD");
+    if (upstream != null) {
+      // A reset overwrites untracked files in the way of files the upstream tracks.
+      List<String> inTheWay =
+          untracked.stream()
+              .filter(f -> git.run(dir, Map.of(), "cat-file", "-e", upstream + ":" + f).ok())
+              .toList();
+      if (!inTheWay.isEmpty()) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            repo.describe()
+                + " has untracked files that "
+                + upstream
+                + " now tracks ("
+                + listed(inTheWay, ", ")
+                + "): the update would overwrite them; move them away, then retry",
+            "WorkTreeDirty");
+      }
+    }
+    List<String> done = new ArrayList<>();
+    if (stash && !tracked.isEmpty()) {
+      GitCli.Result st = git.run(dir, stashIdentity(dir), "stash", "push", "-m", r.stashAs());
+      if (!st.ok()) {
+        throw GitCli.failed(dir, st, "stash", "push");
+      }
+      List<String> left = new ArrayList<>();
+      changedFiles(dir, left, new ArrayList<>());
+      if (!left.isEmpty()) {
+        throw ApplicationFailure.newFailure(
+            "after git stash, " + repo.describe() + " still has changes in " + listed(left, ", "),
+            "GitCommandFailed");
+      }
+      done.add(
+          "stashed the local changes in "
+              + tracked.size()
+              + " files ("
+              + listed(tracked, ", ")
+              + ") as '"
+              + r.stashAs()
+              + "' (git stash list; git stash show -p shows them)");
+      log.info("step '{}': stashed changes in {} of {}", r.step(), tracked, dir);
+    }
+    if (upstream != null && before != null) {
+      List<String> incoming =
+          git.checked(dir, "rev-list", "--oneline", before + ".." + upstream)
+              .lines()
+              .filter(l -> !l.isBlank())
+              .toList();
+      if (!incoming.isEmpty()) {
+        List<String> files =
+            git.checked(dir, "diff", "--name-only", before, upstream)
+                .lines()
+                .filter(l -> !l.isBlank())
+                .toList();
+        done.add(
+            "brought in "
+                + incoming.size()
+                + " commits ("
+                + listed(incoming, "; ")
+                + ") changing "
+                + files.size()
+                + " files ("
+                + listed(files, ", ")
+                + ")");
+      }
+    }
     if (!branch.equals(currentBranch(dir))) {
       if (local) {
         git.checked(dir, "checkout", "-q", branch);
@@ -423,7 +504,147 @@ public final class GitActivitiesImpl implements GitActivities {
           "GitCommandFailed");
     }
     log.info("step '{}': {} on {} at {} (was {})", r.step(), repo.describe(), branch, head, before);
-    return new ActionResult(action + " (now at " + abbrev(head) + ")", false, head);
+    return new ActionResult(
+        repo.describe()
+            + " is on "
+            + branch
+            + " at "
+            + abbrev(head)
+            + (before == null || before.equals(head) ? "" : " (was " + abbrev(before) + ")")
+            + (done.isEmpty() ? "" : ": " + String.join("; ", done)),
+        false,
+        head);
+  }
+
+  /**
+   * A stash is a commit: when the clone has no identity of its own, it is made as Crew Chief rather
+   * than failing (a person's configured name is used when there is one).
+   */
+  private Map<String, String> stashIdentity(Path dir) {
+    if (git.run(dir, Map.of(), "config", "user.email").ok()) {
+      return Map.of();
+    }
+    return Map.of(
+        "GIT_AUTHOR_NAME", "Crew Chief",
+        "GIT_AUTHOR_EMAIL", "crewchief@localhost",
+        "GIT_COMMITTER_NAME", "Crew Chief",
+        "GIT_COMMITTER_EMAIL", "crewchief@localhost");
+  }
+
+  @Override
+  public ImageTagsResult setImageTags(ImageTagsRequest r) {
+    ComposeFileRef compose = r == null ? null : r.compose();
+    if (compose == null) {
+      throw invalid("no compose file given: configure atmosphere.compose (path and file)");
+    }
+    GitRepoRef repo = requireRepoRef(compose.repo());
+    String file = compose.file() == null || compose.file().isBlank() ? null : compose.file();
+    if (file == null || file.startsWith("/") || List.of(file.split("/")).contains("..")) {
+      throw invalid(
+          "compose file '"
+              + file
+              + "' must be a path relative to the clone, e.g. docker-compose.prod.yml");
+    }
+    if (r.images() == null || r.images().isEmpty()) {
+      throw invalid("no images given for " + compose.describe());
+    }
+    for (Map.Entry<String, String> e : r.images().entrySet()) {
+      if (e.getValue() == null || !IMAGE_REF.matcher(e.getValue()).matches()) {
+        throw invalid(
+            "'"
+                + e.getValue()
+                + "' for service "
+                + e.getKey()
+                + " is not an image reference with a tag, e.g. cyverse/atmosphere:v36-1");
+      }
+    }
+    Path dir = requireRepo(repo);
+    Path path = dir.resolve(file);
+    String text = readOrNull(path);
+    if (text == null) {
+      throw composeInvalid(
+          "there is no " + file + " in " + repo.describe() + ": check atmosphere.compose.file");
+    }
+    Map<String, String> previous;
+    String updated;
+    try {
+      ComposeFile parsed = ComposeFile.parse(file, text);
+      previous = parsed.images(r.images().keySet());
+      updated = parsed.with(r.images());
+    } catch (ComposeFile.Invalid e) {
+      throw composeInvalid(e.getMessage() + " (" + repo.describe() + ")");
+    }
+    List<String> set = new ArrayList<>();
+    List<String> kept = new ArrayList<>();
+    for (Map.Entry<String, String> e : r.images().entrySet()) {
+      String was = previous.get(e.getKey());
+      if (was.equals(e.getValue())) {
+        kept.add(e.getKey() + " already names " + was);
+      } else {
+        set.add(e.getKey() + " to " + e.getValue() + " (was " + was + ")");
+      }
+    }
+    boolean changed = !set.isEmpty();
+    String what =
+        (set.isEmpty() ? "" : "set the image of " + String.join(", ", set))
+            + (set.isEmpty() || kept.isEmpty() ? "" : "; ")
+            + String.join(", ", kept)
+            + " in "
+            + compose.describe()
+            + (changed ? " (not committed)" : "");
+    if (r.dryRun()) {
+      return new ImageTagsResult("would " + what, true, previous, changed);
+    }
+    if (changed) {
+      writeReplacing(path, updated);
+      String back = readOrNull(path);
+      if (!updated.equals(back)) {
+        throw ApplicationFailure.newFailure(
+            path + " does not hold the new image tags after writing it", "GitCommandFailed");
+      }
+      log.info("step '{}': {}", r.step(), what);
+    }
+    return new ImageTagsResult(what, false, previous, changed);
+  }
+
+  /** An image reference with a tag or digest: [registry/]name[:tag][@digest], tag required. */
+  private static final java.util.regex.Pattern IMAGE_REF =
+      java.util.regex.Pattern.compile(
+          "[a-z0-9][a-z0-9._/-]*(:[0-9]+/[a-z0-9._/-]+)?(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})(@sha256:[a-f0-9]{64})?");
+
+  private static ApplicationFailure composeInvalid(String message) {
+    return ApplicationFailure.newNonRetryableFailure(message, "ComposeFileInvalid");
+  }
+
+  /**
+   * Replaces the file through a sibling temporary file and a rename, so that a crash never leaves
+   * half a compose file; the file keeps its permissions and owner.
+   */
+  private static void writeReplacing(Path path, String text) {
+    Path tmp = path.resolveSibling("." + path.getFileName() + ".crewchief-tmp");
+    try {
+      Files.writeString(tmp, text, StandardCharsets.UTF_8);
+      try {
+        Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(path));
+        Files.setOwner(tmp, Files.getOwner(path));
+      } catch (UnsupportedOperationException | IOException e) {
+        log.debug("could not copy the attributes of {}: {}", path, e.getMessage());
+      }
+      Files.move(
+          tmp,
+          path,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw ApplicationFailure.newFailure(
+          "cannot write " + path + ": " + e.getMessage(), "GitCommandFailed");
+    } finally {
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException e) {
+        log.debug("could not remove {}: {}", tmp, e.getMessage());
+      }
+    }
   }
 
   private static GitRepoRef requireRepoRef(GitRepoRef repo) {
@@ -607,26 +828,24 @@ public final class GitActivitiesImpl implements GitActivities {
     return env;
   }
 
-  /** Paths with changes in the work tree or index, untracked files included. */
-  private List<String> changedFiles(Path dir) {
+  /** Paths with changes in the work tree or index, and untracked files, into the two lists. */
+  private void changedFiles(Path dir, List<String> tracked, List<String> untracked) {
     GitCli.Result res =
         git.run(dir, Map.of(), "status", "--porcelain", "-z", "--untracked-files=all");
     if (!res.ok()) {
       throw GitCli.failed(dir, res, "status");
     }
-    List<String> files = new ArrayList<>();
     String[] items = res.stdout().split("\0");
     for (int i = 0; i < items.length; i++) {
       String item = items[i];
       if (item.length() < 4) {
         continue;
       }
-      files.add(item.substring(3));
+      (item.startsWith("??") ? untracked : tracked).add(item.substring(3));
       if (item.charAt(0) == 'R' || item.charAt(0) == 'C') {
         i++; // A rename's or copy's source path follows it.
       }
     }
-    return files;
   }
 
   private static String readOrNull(Path file) {
