@@ -1,12 +1,20 @@
 package dev.crewchief.atmosphere;
 
+import dev.crewchief.activities.ComposeFileRef;
 import dev.crewchief.activities.ContainerInfo;
 import dev.crewchief.activities.ContainerResult;
+import dev.crewchief.activities.GitActivities;
+import dev.crewchief.activities.ImageTagsRequest;
+import dev.crewchief.activities.ImageTagsResult;
 import dev.crewchief.activities.ServiceState;
 import dev.crewchief.randopony.ReleaseResult;
 import dev.crewchief.release.ReleaseWorkflow;
+import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInit;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The runbook's hotfix with no downtime: with the new image tag, a second container of the service
@@ -16,6 +24,8 @@ import java.util.List;
  * removes the new one again and leaves the old one serving.
  */
 public final class AtmosphereHotfixImpl extends ReleaseWorkflow implements AtmosphereHotfix {
+
+  static final String COMPOSE_FILE_CHANGE = "hotfix-compose-file";
 
   @WorkflowInit
   public AtmosphereHotfixImpl(HotfixRequest request) {
@@ -57,6 +67,14 @@ public final class AtmosphereHotfixImpl extends ReleaseWorkflow implements Atmos
     }
 
     docker.pull("pull " + image, image);
+    // The runbook's first step: the compose file names the new tag, so that later compose
+    // commands (with --index) keep the new image. Hotfixes started before this step existed go
+    // on without it.
+    boolean composeStep =
+        Workflow.getVersion(COMPOSE_FILE_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1;
+    if (composeStep) {
+      composeTag(site, service, image, docker);
+    }
 
     // Registered before the new container exists, so that one created by a step that then failed
     // (not healthy in time, say) is removed too. It only removes containers on the new image while
@@ -86,6 +104,15 @@ public final class AtmosphereHotfixImpl extends ReleaseWorkflow implements Atmos
 
     for (ContainerInfo c : old) {
       docker.remove("stop and remove the old container " + c.name(), service, c.id());
+    }
+    if (composeStep) {
+      // The old container is gone and the new one serves: nothing is left to undo.
+      release.settle(
+          "the old "
+              + service
+              + " container was already removed and the new one serves "
+              + image
+              + "; finish the remaining steps by hand");
     }
     if (site.proxyService() != null && !site.proxyService().isBlank()) {
       docker.exec(
@@ -123,5 +150,54 @@ public final class AtmosphereHotfixImpl extends ReleaseWorkflow implements Atmos
         + ": update crontab entries that use docker-compose to --index="
         + number
         + ")";
+  }
+
+  /**
+   * Sets the service's image tag in the compose file; the undo, registered first, sets the old one
+   * back as long as an old container still runs (after that the new image is the service's).
+   */
+  private void composeTag(AtmosphereSite site, String service, String image, DockerSteps docker) {
+    ComposeFileRef compose = site.compose();
+    if (compose == null) {
+      release.skip(
+          "image tag in the compose file",
+          "no compose file is configured (atmosphere.compose): it still names the old image of "
+              + service
+              + "; set it to "
+              + image
+              + " by hand before the next compose command");
+      return;
+    }
+    GitActivities git =
+        Workflow.newActivityStub(
+            GitActivities.class,
+            ReleaseWorkflow.options(
+                Duration.ofMinutes(2),
+                null,
+                ReleaseWorkflow.remoteRetry("InvalidInput", "ComposeFileInvalid", "RepoMissing")));
+    Map<String, String> previous = new LinkedHashMap<>();
+    release.onRollback(
+        "image tag in " + compose.file() + " back to the old one",
+        () -> {
+          if (previous.isEmpty()) {
+            return;
+          }
+          String step = "image tag in " + compose.file() + " set back to " + previous.get(service);
+          release.step(
+              step,
+              () ->
+                  git.setImageTags(
+                      new ImageTagsRequest(step, compose, previous, release.dryRun())));
+        });
+    String step = "image tag of " + service + " in " + compose.file() + " set to " + image;
+    ImageTagsResult set =
+        release.step(
+            step,
+            () ->
+                git.setImageTags(
+                    new ImageTagsRequest(step, compose, Map.of(service, image), release.dryRun())));
+    if (set.previous() != null) {
+      previous.putAll(set.previous());
+    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.crewchief.atmosphere;
 
+import dev.crewchief.activities.ComposeFileRef;
 import dev.crewchief.activities.EngineRef;
 import dev.crewchief.activities.ServiceRef;
 import java.time.Duration;
@@ -9,6 +10,10 @@ import java.util.Map;
 /**
  * The Atmosphere deployment as a workflow sees it, resolved from config by the CLI. It holds no
  * secret: the registry credentials travel as a reference inside {@link EngineRef}.
+ *
+ * @param compose the project's compose file (docker-compose.prod.yml in the atmosphere-docker
+ *     checkout), whose image tags a release or hotfix updates so that later compose commands keep
+ *     the new images; null when not configured (the release then says the file was left as it was)
  */
 public record AtmosphereSite(
     EngineRef engine,
@@ -19,7 +24,8 @@ public record AtmosphereSite(
     List<String> proxyRestartCommand,
     boolean pullIfMissingOnly,
     Duration readyTimeout,
-    Map<String, String> probeUrls) {
+    Map<String, String> probeUrls,
+    ComposeFileRef compose) {
 
   public ServiceRef service(String name) {
     return new ServiceRef(engine, project, name);

@@ -3,9 +3,13 @@ package dev.crewchief.atmosphere;
 import dev.crewchief.activities.ActionResult;
 import dev.crewchief.activities.CheckoutRequest;
 import dev.crewchief.activities.CommitRequest;
+import dev.crewchief.activities.ComposeFileRef;
 import dev.crewchief.activities.DatabaseRef;
 import dev.crewchief.activities.DumpRequest;
 import dev.crewchief.activities.GitActivities;
+import dev.crewchief.activities.GitRepoRef;
+import dev.crewchief.activities.ImageTagsRequest;
+import dev.crewchief.activities.ImageTagsResult;
 import dev.crewchief.activities.LinkSiteRequest;
 import dev.crewchief.activities.PostgresActivities;
 import dev.crewchief.activities.ProbeRequest;
@@ -19,22 +23,31 @@ import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The runbook's "Upgrading with Atmosphere-Docker", in its order: dump both databases, maintenance
  * start in both containers, the proxy to the maintenance page, the secrets checkout on its branch,
- * containers stopped and committed to backup images, the new images pulled and the containers
- * recreated, (production) the driver's "tested in production" gate, the proxy back to the app,
- * maintenance stop.
+ * containers stopped and committed to backup images, the compose checkout brought up to date and
+ * its image tags set to the release, the new images pulled and the containers recreated, the
+ * driver's "tested in production" gate (on the environment being released; beta is tested under the
+ * release's own gate), the proxy back to the app, maintenance stop.
  *
  * <p>Undo actions are registered before the steps they undo, so a failure or rejection after the
- * containers were stopped restores the backup images, then the proxy, and ends maintenance only
- * once the old version answers through the proxy.
+ * containers were stopped sets the compose file's tags back, restores the backup images, then the
+ * proxy, and ends maintenance only once the old version answers through the proxy. Once the new
+ * version serves through the proxy the day is settled: a failing maintenance stop then fails the
+ * release with what to do by hand, and does not put the old version back.
  */
 final class DeploymentDay {
   static final String TEST_GATE = "tested-in-production";
+
+  /** Change ids of {@code Workflow.getVersion}: steps added after releases were running. */
+  static final String COMPOSE_FILE_CHANGE = "deployment-day-compose-file";
+
+  static final String SETTLE_CHANGE = "deployment-day-settled-once-served";
   static final String CHECKLIST =
       "Use and test, test, test. Checklist from the runbook: apt updates/upgrades and reboot if"
           + " needed; logs rotating and not too big; unnecessary images deleted; if containers"
@@ -102,6 +115,10 @@ final class DeploymentDay {
     "SiteConfigMissing",
     "WorkTreeDirty",
     "LocalCommitsAhead",
+    "BranchMissing",
+    "ComposeFileInvalid",
+    "GitAuthFailed",
+    "GitMissing",
     "RepoMissing"
   };
 
@@ -177,15 +194,21 @@ final class DeploymentDay {
                           release.dryRun())));
       backups.put(service, repo + ":" + tag);
     }
-    List<String> images = new ArrayList<>();
+    Map<String, String> images = new LinkedHashMap<>();
     for (String service : day.services()) {
-      String image = day.site().image(service, version);
-      images.add(image);
+      images.put(service, day.site().image(service, version));
+    }
+    // The runbook's steps 5 and 6 before the pull: the compose checkout brought up to date and
+    // its image tags set to the release, so that later compose commands keep the new images.
+    // Releases started before these steps existed go on without them.
+    if (Workflow.getVersion(COMPOSE_FILE_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1) {
+      updateComposeFile(version, images);
+    }
+    for (String image : images.values()) {
       docker.pull("pull " + image, image);
     }
-    for (int i = 0; i < day.services().size(); i++) {
-      String service = day.services().get(i);
-      docker.recreate("recreate " + service + " from " + images.get(i), service, images.get(i));
+    for (Map.Entry<String, String> e : images.entrySet()) {
+      docker.recreate("recreate " + e.getKey() + " from " + e.getValue(), e.getKey(), e.getValue());
     }
 
     if (day.testGate()) {
@@ -194,6 +217,17 @@ final class DeploymentDay {
 
     linkProxy("proxy back to the app", day.appConfig());
     probe("the proxy serves the app", day.appText());
+    if (Workflow.getVersion(SETTLE_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1) {
+      // The new version serves through the proxy: from here on, putting the old one back would
+      // be a second outage to fix a maintenance banner.
+      release.settle(
+          "v"
+              + version
+              + " already served through the proxy on "
+              + day.environment()
+              + "; where maintenance is still on, end it by hand inside the container"
+              + " (./manage.py maintenance stop), as the runbook says");
+    }
     for (String service : day.services()) {
       docker.exec("maintenance stop in " + service, service, day.maintenanceStop().get(service));
     }
@@ -263,6 +297,58 @@ final class DeploymentDay {
             prober.probe(
                 new ProbeRequest(
                     step, day.proxyHost(), day.probeUrl(), null, expect, release.dryRun())));
+  }
+
+  /**
+   * Brings the compose checkout up to date on its branch, keeping a person's local changes in a
+   * stash rather than resetting them away, then sets the services' image tags in the compose file.
+   * The undo, registered first, sets back the tags the file named before.
+   */
+  private void updateComposeFile(String version, Map<String, String> images) {
+    ComposeFileRef compose = day.site().compose();
+    if (compose == null) {
+      release.skip(
+          "image tags in the compose file",
+          "no compose file is configured (environments."
+              + day.environment()
+              + ".atmosphere.compose): it still names the old images, so a later `up -d` would"
+              + " bring them back; set its image tags to "
+              + version
+              + " by hand");
+      return;
+    }
+    GitRepoRef repo = compose.repo();
+    String branch = repo.branch();
+    String stash =
+        "crewchief " + release.context().releaseId() + ": local changes before the update";
+    release.step(
+        "bring the " + repo.name() + " checkout up to date on " + branch,
+        () ->
+            git.checkoutBranch(
+                new CheckoutRequest("compose checkout", repo, branch, release.dryRun(), stash)));
+    Map<String, String> previous = new LinkedHashMap<>();
+    release.onRollback(
+        "image tags in " + compose.file() + " back to the old release",
+        () -> {
+          if (!previous.isEmpty()) {
+            setImageTags(
+                "image tags in " + compose.file() + " set back to " + previous.values(),
+                compose,
+                previous);
+          }
+        });
+    ImageTagsResult set =
+        setImageTags("image tags in " + compose.file() + " set to " + version, compose, images);
+    if (set.previous() != null) {
+      previous.putAll(set.previous());
+    }
+  }
+
+  private ImageTagsResult setImageTags(
+      String step, ComposeFileRef compose, Map<String, String> images) {
+    return release.step(
+        step,
+        () -> git.setImageTags(new ImageTagsRequest(step, compose, images, release.dryRun())));
   }
 
   static List<String> fill(List<String> command, Map<String, String> vars) {

@@ -25,6 +25,8 @@ import java.util.Map;
  * @param proxy the nginx proxy switched to the maintenance page and back
  * @param maintenance the commands that start and stop maintenance inside each service's container
  * @param secrets the secrets checkout brought to its branch on deployment day
+ * @param compose the atmosphere-docker checkout and its compose file, whose image tags a release or
+ *     hotfix sets (optional; without it the report says the file was left as it was)
  * @param beta the environment deployed first (tested before production), if any
  * @param release what only the production environment's release needs: notice, changelog
  */
@@ -44,6 +46,7 @@ public record AtmosphereConfig(
     ProxyConfig proxy,
     MaintenanceConfig maintenance,
     RepoConfig secrets,
+    ComposeConfig compose,
     String beta,
     AtmosphereReleaseConfig release) {
 
@@ -71,6 +74,12 @@ public record AtmosphereConfig(
 
   /** A git clone on the worker. */
   public record RepoConfig(String path, String remote, String branch) {}
+
+  /**
+   * The compose project's checkout on the worker ({@code /opt/dev/atmosphere-docker}), the branch
+   * it follows, and its compose file relative to it (default {@code docker-compose.prod.yml}).
+   */
+  public record ComposeConfig(String path, String remote, String branch, String file) {}
 
   /** The release's calendar: the maintenance message and notice, and the release candidate. */
   public record AtmosphereReleaseConfig(

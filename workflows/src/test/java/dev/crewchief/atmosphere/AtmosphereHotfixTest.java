@@ -15,11 +15,16 @@ import static org.mockito.Mockito.when;
 import static org.mockito.Mockito.withSettings;
 
 import dev.crewchief.activities.ActionResult;
+import dev.crewchief.activities.ComposeFileRef;
 import dev.crewchief.activities.ContainerInfo;
 import dev.crewchief.activities.ContainerResult;
 import dev.crewchief.activities.DockerActivities;
 import dev.crewchief.activities.EngineRef;
 import dev.crewchief.activities.ExecOutcome;
+import dev.crewchief.activities.GitActivities;
+import dev.crewchief.activities.GitRepoRef;
+import dev.crewchief.activities.ImageTagsRequest;
+import dev.crewchief.activities.ImageTagsResult;
 import dev.crewchief.activities.NotifyActivities;
 import dev.crewchief.activities.ServiceRequest;
 import dev.crewchief.activities.ServiceState;
@@ -27,6 +32,7 @@ import dev.crewchief.config.GateConfig;
 import dev.crewchief.randopony.ReleaseResult;
 import dev.crewchief.release.ReleaseContext;
 import dev.crewchief.release.ReleaseIds;
+import dev.crewchief.release.StepStatus;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
@@ -63,7 +69,10 @@ class AtmosphereHotfixTest {
           List.of("service", "nginx", "restart"),
           false,
           Duration.ofMinutes(10),
-          Map.of());
+          Map.of(),
+          new ComposeFileRef(
+              new GitRepoRef("atmosphere-docker", "/opt/dev/atmosphere-docker", "origin", "master"),
+              "docker-compose.prod.yml"));
   static final ContainerInfo OLD =
       new ContainerInfo("old1", "atmosphere-docker_atmosphere_1", 1, OLD_IMAGE, "running", "none");
   static final ContainerInfo NEW =
@@ -71,6 +80,7 @@ class AtmosphereHotfixTest {
           "new2", "atmosphere-docker_atmosphere_2", 2, NEW_IMAGE, "running", "healthy");
 
   DockerActivities docker;
+  GitActivities git;
   String taskQueue;
 
   @BeforeEach
@@ -89,12 +99,26 @@ class AtmosphereHotfixTest {
     when(docker.removeContainer(any())).thenReturn(new ActionResult("removed", false, ""));
     when(docker.exec(any()))
         .thenReturn(new ExecOutcome("exec", false, "tropo_1", 0, "Restarting nginx"));
-    worker.registerActivitiesImplementations(docker, notify);
+    git = mock(GitActivities.class, withSettings().withoutAnnotations());
+    when(git.setImageTags(any()))
+        .thenAnswer(
+            i -> {
+              ImageTagsRequest r = i.getArgument(0);
+              return r == null
+                  ? null
+                  : new ImageTagsResult(
+                      "set", r.dryRun(), Map.of("atmosphere", OLD_IMAGE), !r.dryRun());
+            });
+    worker.registerActivitiesImplementations(docker, git, notify);
     taskQueue = worker.getTaskQueue();
     env.start();
   }
 
   ReleaseResult hotfix(WorkflowClient client, String version, boolean dryRun) {
+    return hotfix(client, version, dryRun, SITE);
+  }
+
+  ReleaseResult hotfix(WorkflowClient client, String version, boolean dryRun, AtmosphereSite site) {
     ReleaseContext ctx =
         new ReleaseContext(
             AtmosphereHotfix.RUNBOOK,
@@ -112,15 +136,23 @@ class AtmosphereHotfixTest {
                 .setWorkflowId(ReleaseIds.workflowId(AtmosphereHotfix.RUNBOOK, "prod", version))
                 .setTaskQueue(taskQueue)
                 .build());
-    return wf.hotfix(new HotfixRequest(ctx, SITE, "atmosphere"));
+    return wf.hotfix(new HotfixRequest(ctx, site, "atmosphere"));
   }
 
   @Test
   void swapsTheContainerWithNoDowntimeAndWarnsAboutTheIndex(WorkflowClient client) {
     ReleaseResult r = hotfix(client, "36-7", false);
-    InOrder order = inOrder(docker);
+    InOrder order = inOrder(docker, git);
     order.verify(docker).inspectService(argThat(s -> s.service().service().equals("atmosphere")));
     order.verify(docker).pullImage(argThat(p -> p.image().equals(NEW_IMAGE)));
+    // The runbook's first step: the compose file names the new tag before the scale-up.
+    order
+        .verify(git)
+        .setImageTags(
+            argThat(
+                t ->
+                    t.images().equals(Map.of("atmosphere", NEW_IMAGE))
+                        && t.compose().file().equals("docker-compose.prod.yml")));
     order
         .verify(docker)
         .scaleUp(
@@ -173,6 +205,10 @@ class AtmosphereHotfixTest {
     verify(docker).removeContainer(argThat(x -> x.containerId().equals("new2")));
     verify(docker, never()).removeContainer(argThat(x -> x.containerId().equals("old1")));
     verify(docker, never()).exec(any());
+    // The compose file names the old image again, after the new container is gone.
+    InOrder undo = inOrder(docker, git);
+    undo.verify(docker).removeContainer(argThat(x -> x.containerId().equals("new2")));
+    undo.verify(git).setImageTags(argThat(t -> t.images().equals(Map.of("atmosphere", OLD_IMAGE))));
   }
 
   @Test
@@ -187,11 +223,41 @@ class AtmosphereHotfixTest {
             new ServiceState(SITE.service("atmosphere"), true, List.of(NEW)));
     WorkflowFailedException e =
         assertThrows(WorkflowFailedException.class, () -> hotfix(client, "36-7", false));
-    assertEquals(
-        "ContainerExecFailed", assertInstanceOf(ApplicationFailure.class, e.getCause()).getType());
-    // The rollback looked and found no old container running: the new one must stay.
-    verify(docker, times(2)).inspectService(any());
+    ApplicationFailure af = assertInstanceOf(ApplicationFailure.class, e.getCause());
+    assertEquals("ContainerExecFailed", af.getType());
+    // Once the old container is gone the hotfix is settled: nothing is undone, the new container
+    // and the compose file's new tag stay, and the failure says so.
+    verify(docker, times(1)).inspectService(any());
     verify(docker, never()).removeContainer(argThat(x -> x.containerId().equals("new2")));
+    verify(git, times(1)).setImageTags(any());
+    String notes = af.getDetails().get(0, List.class).toString();
+    assertTrue(notes.contains("not rolled back") && notes.contains("by hand"), notes);
+  }
+
+  @Test
+  void withNoComposeFileConfiguredTheStepIsSkippedAndSaysSo(WorkflowClient client) {
+    AtmosphereSite noCompose =
+        new AtmosphereSite(
+            SITE.engine(),
+            SITE.project(),
+            SITE.images(),
+            SITE.tagPrefix(),
+            SITE.proxyService(),
+            SITE.proxyRestartCommand(),
+            false,
+            SITE.readyTimeout(),
+            Map.of(),
+            null);
+    ReleaseResult r = hotfix(client, "36-7", false, noCompose);
+    verify(git, never()).setImageTags(any());
+    assertTrue(
+        r.progress().steps().stream()
+            .anyMatch(
+                s ->
+                    s.status() == StepStatus.SKIPPED
+                        && s.detail().contains("by hand")
+                        && s.detail().contains(NEW_IMAGE)),
+        r.progress().steps().toString());
   }
 
   @Test

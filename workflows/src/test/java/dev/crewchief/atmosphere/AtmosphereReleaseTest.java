@@ -15,6 +15,7 @@ import static org.mockito.Mockito.when;
 import static org.mockito.Mockito.withSettings;
 
 import dev.crewchief.activities.ActionResult;
+import dev.crewchief.activities.ComposeFileRef;
 import dev.crewchief.activities.ContainerResult;
 import dev.crewchief.activities.DatabaseRef;
 import dev.crewchief.activities.DockerActivities;
@@ -24,6 +25,8 @@ import dev.crewchief.activities.ExecOutcome;
 import dev.crewchief.activities.GitActivities;
 import dev.crewchief.activities.GitRepoRef;
 import dev.crewchief.activities.HostRef;
+import dev.crewchief.activities.ImageTagsRequest;
+import dev.crewchief.activities.ImageTagsResult;
 import dev.crewchief.activities.MailActivities;
 import dev.crewchief.activities.MailServerRef;
 import dev.crewchief.activities.NotifyActivities;
@@ -92,7 +95,11 @@ class AtmosphereReleaseTest {
             List.of("service", "nginx", "restart"),
             false,
             Duration.ofMinutes(10),
-            Map.of());
+            Map.of(),
+            new ComposeFileRef(
+                new GitRepoRef(
+                    "atmosphere-docker", "/opt/dev/atmosphere-docker", "origin", "master"),
+                "docker-compose.prod.yml"));
     return new DayPlan(
         env,
         site,
@@ -151,6 +158,17 @@ class AtmosphereReleaseTest {
     when(proxy.linkSite(any())).thenReturn(ok);
     when(proxy.probe(any())).thenReturn(new ActionResult("probe", false, "200"));
     when(git.checkoutBranch(any())).thenReturn(ok);
+    when(git.setImageTags(any()))
+        .thenAnswer(
+            i -> {
+              ImageTagsRequest r = i.getArgument(0);
+              if (r == null) {
+                return null;
+              }
+              Map<String, String> before = new java.util.LinkedHashMap<>();
+              r.images().keySet().forEach(k -> before.put(k, "cyverse/" + k + ":v36-0"));
+              return new ImageTagsResult("set", r.dryRun(), before, true);
+            });
     when(git.cutRelease(any())).thenReturn(new ReleaseCut("cut", false, "abc123", "v36-1", true));
     when(mail.send(any()))
         .thenAnswer(
@@ -304,6 +322,25 @@ class AtmosphereReleaseTest {
                     c.repository().equals("old_atmosphere-docker_troposphere")
                         && c.tag().equals("before-36-1")));
     o.verify(docker).commitContainer(argThat(c -> c.service().service().equals("atmosphere")));
+    // The runbook's 5 and 6: the compose checkout up to date (local changes stashed, never
+    // reset away), then its image tags set to the release.
+    o.verify(git)
+        .checkoutBranch(
+            argThat(
+                c ->
+                    c.repo().name().equals("atmosphere-docker")
+                        && c.branch().equals("master")
+                        && c.stashAs() != null
+                        && c.stashAs().contains("release-atmosphere-release-prod-36-1")));
+    o.verify(git)
+        .setImageTags(
+            argThat(
+                t ->
+                    t.images()
+                        .equals(
+                            Map.of(
+                                "troposphere", "cyverse/troposphere:v36-1",
+                                "atmosphere", "cyverse/atmosphere:v36-1"))));
     o.verify(docker).pullImage(argThat(p -> p.image().equals("cyverse/atmosphere:v36-1")));
     o.verify(docker).recreateService(argThat(d -> d.image().equals("cyverse/atmosphere:v36-1")));
     o.verify(proxy).linkSite(argThat(l -> l.target().endsWith("/proxy.conf")));
