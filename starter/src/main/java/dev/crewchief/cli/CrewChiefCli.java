@@ -1,5 +1,6 @@
 package dev.crewchief.cli;
 
+import dev.crewchief.atmosphere.AtmosphereDeploymentDay;
 import dev.crewchief.atmosphere.AtmosphereHotfix;
 import dev.crewchief.atmosphere.AtmosphereRelease;
 import dev.crewchief.atmosphere.AtmosphereReleaseRequest;
@@ -129,6 +130,7 @@ public final class CrewChiefCli {
         RandoPonyStaging.class,
         RandoPonyPromote.class,
         AtmosphereHotfixCmd.class,
+        AtmosphereDeployCmd.class,
         AtmosphereReleaseCmd.class
       })
   static final class Start implements Callable<Integer> {
@@ -138,7 +140,8 @@ public final class CrewChiefCli {
     public Integer call() {
       cli.out.println(
           "Name a runbook: crewchief start"
-              + " randopony-staging|randopony-promote|atmosphere-hotfix|atmosphere-release"
+              + " randopony-staging|randopony-promote|atmosphere-hotfix|atmosphere-deploy"
+              + "|atmosphere-release"
               + " --help");
       return 2;
     }
@@ -196,7 +199,7 @@ public final class CrewChiefCli {
       String id = ReleaseIds.workflowId(runbook, environment, version);
       for (WorkflowExecutionInfo open : Releases.list(s.stubs(), s.namespace(), null, true)) {
         String other = open.getExecution().getWorkflowId();
-        if (other.startsWith(ReleaseIds.prefix(runbook, environment)) && !other.equals(id)) {
+        if (sameRunbookAndEnvironment(other, runbook) && !other.equals(id)) {
           throw new Releases.Refused(
               "another "
                   + runbook
@@ -260,6 +263,24 @@ public final class CrewChiefCli {
       }
       cli().out.println("watch it with: crewchief watch " + id);
       return 0;
+    }
+
+    /**
+     * Whether a release id is of this runbook and environment: the prefix, then a version of the
+     * runbook's form, so that prod-eu's releases are not taken for prod's (nor a release's beta
+     * child, ...-36-1-beta, for a release).
+     */
+    boolean sameRunbookAndEnvironment(String otherId, String runbook) {
+      String prefix = ReleaseIds.prefix(runbook, environment);
+      if (!otherId.startsWith(prefix)) {
+        return false;
+      }
+      String rest = otherId.substring(prefix.length());
+      Pattern form =
+          runbook.startsWith("randopony-")
+              ? RANDOPONY_RELEASE
+              : runbook.startsWith("atmosphere-") ? ATMOSPHERE_RELEASE : null;
+      return form == null ? !rest.contains("-") : form.matcher(rest).matches();
     }
 
     List<String> searchAttributes(Session s) {
@@ -387,6 +408,66 @@ public final class CrewChiefCli {
                 context(s, AtmosphereHotfix.RUNBOOK, searchAttributes(s)), site, service);
         return launch(
             s, AtmosphereHotfix.RUNBOOK, AtmosphereHotfix.class, AtmosphereHotfix.TYPE, req);
+      }
+    }
+  }
+
+  @Command(
+      name = AtmosphereDeploymentDay.RUNBOOK,
+      mixinStandardHelpOptions = true,
+      description = {
+        "Atmosphere: deployment day alone on one environment, e.g. atmobeta, or production outside"
+            + " the release calendar (the runbook's \"Upgrading with Atmosphere-Docker\"): both"
+            + " databases dumped, maintenance started, the proxy on the maintenance page, the"
+            + " secrets checkout on its branch, containers stopped and committed to backup images,"
+            + " the compose file's image tags set, new images pulled and containers recreated, the"
+            + " driver's tested-in-production gate, the proxy back to the app, maintenance stopped."
+            + " A failure or a rejection after the containers stopped restores the backups."
+      })
+  static final class AtmosphereDeployCmd extends StartOptions implements Callable<Integer> {
+    @Option(
+        names = "--driver",
+        required = true,
+        description = "who performs and tests it (passes tested-in-production)")
+    String driver;
+
+    @Option(
+        names = "--message",
+        description =
+            "the maintenance message (default: the environment's atmosphere.release.message)")
+    String message;
+
+    @Override
+    public Integer call() {
+      checkCommon(AtmosphereDeploymentDay.RUNBOOK);
+      try (Session s = cli().session()) {
+        s.client(true);
+        ReleaseContext configured =
+            context(s, AtmosphereDeploymentDay.RUNBOOK, searchAttributes(s));
+        // The driver named here is the one person the day's gate accepts.
+        ReleaseContext ctx =
+            new ReleaseContext(
+                configured.runbook(),
+                configured.environment(),
+                configured.version(),
+                configured.dryRun(),
+                configured.startedBy(),
+                Map.of("driver", List.of(driver)),
+                configured.gates(),
+                configured.searchAttributes());
+        AtmosphereDeploymentDay.DayRequest req =
+            Plans.deploymentDay(
+                s.config(),
+                ctx,
+                driver,
+                message,
+                java.time.LocalDate.now(java.time.ZoneOffset.UTC));
+        return launch(
+            s,
+            AtmosphereDeploymentDay.RUNBOOK,
+            AtmosphereDeploymentDay.class,
+            AtmosphereDeploymentDay.TYPE,
+            req);
       }
     }
   }

@@ -1,10 +1,12 @@
 package dev.crewchief.cli;
 
+import dev.crewchief.activities.ComposeFileRef;
 import dev.crewchief.activities.DatabaseRef;
 import dev.crewchief.activities.EngineRef;
 import dev.crewchief.activities.GitRepoRef;
 import dev.crewchief.activities.HostRef;
 import dev.crewchief.activities.MailServerRef;
+import dev.crewchief.atmosphere.AtmosphereDeploymentDay;
 import dev.crewchief.atmosphere.AtmosphereReleaseRequest;
 import dev.crewchief.atmosphere.AtmosphereSite;
 import dev.crewchief.atmosphere.CandidatePlan;
@@ -20,6 +22,7 @@ import dev.crewchief.randopony.RandoPonySite;
 import dev.crewchief.release.ReleaseContext;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
 
@@ -161,6 +164,31 @@ final class Plans {
           base + ".pullPolicy",
           "expected always or missing, got '" + policy + "'");
     }
+    ComposeFileRef compose = null;
+    AtmosphereConfig.ComposeConfig cc = a.compose();
+    if (cc != null) {
+      absolute(config, base + ".compose.path", cc.path());
+      require(config, base + ".compose.branch", cc.branch());
+      String file = cc.file() == null ? "docker-compose.prod.yml" : cc.file();
+      if (file.isBlank() || file.startsWith("/") || List.of(file.split("/")).contains("..")) {
+        throw ConfigException.at(
+            config.source(),
+            base + ".compose.file",
+            "expected a path relative to compose.path, e.g. docker-compose.prod.yml, got '"
+                + file
+                + "'");
+      }
+      compose =
+          new ComposeFileRef(
+              new GitRepoRef(
+                  java.nio.file.Path.of(cc.path()).getFileName() == null
+                      ? "compose checkout"
+                      : java.nio.file.Path.of(cc.path()).getFileName().toString(),
+                  cc.path(),
+                  cc.remote(),
+                  cc.branch()),
+              file);
+    }
     return new AtmosphereSite(
         new EngineRef(env + "-docker", a.engine().host(), a.engine().tlsCertDir(), auth),
         a.project(),
@@ -172,7 +200,8 @@ final class Plans {
             : a.proxyRestartCommand(),
         policy.equals("missing"),
         a.readyTimeout() == null ? Duration.ofMinutes(10) : a.readyTimeout(),
-        a.probeUrls() == null ? Map.of() : a.probeUrls());
+        a.probeUrls() == null ? Map.of() : a.probeUrls(),
+        compose);
   }
 
   /** Deployment day of one environment, from its atmosphere settings. */
@@ -272,25 +301,8 @@ final class Plans {
     String env = context.environment();
     EnvironmentConfig e = config.environment(env);
     String base = "environments." + env + ".atmosphere";
-    for (String person : new String[] {crewChief, driver}) {
-      boolean known =
-          e.approvers() != null
-              && e.approvers().values().stream().anyMatch(l -> l != null && l.contains(person));
-      if (!known) {
-        throw ConfigException.at(
-            config.source(),
-            "environments." + env + ".approvers",
-            "'"
-                + person
-                + "' is not one of this environment's people ("
-                + String.join(
-                    ", ",
-                    e.approvers() == null
-                        ? List.of()
-                        : e.approvers().values().stream().flatMap(List::stream).distinct().toList())
-                + ")");
-      }
-    }
+    person(config, env, crewChief);
+    person(config, env, driver);
     if (crewChief.equals(driver)) {
       throw new IllegalArgumentException(
           "the crew chief and the driver must be two people (the driver tests, the crew chief"
@@ -352,6 +364,54 @@ final class Plans {
     DayPlan production = day(config, env, true);
     return new AtmosphereReleaseRequest(
         context, crewChief, driver, window, r.message(), notice, candidate, beta, production);
+  }
+
+  /**
+   * Deployment day alone on one environment ({@code crewchief start atmosphere-deploy}), with the
+   * driver's "tested in production" gate. The maintenance title names today's date (UTC), as the
+   * runbook's does; the message is the given one, else the release's configured one.
+   */
+  static AtmosphereDeploymentDay.DayRequest deploymentDay(
+      LoadedConfig config, ReleaseContext context, String driver, String message, LocalDate today) {
+    String env = context.environment();
+    person(config, env, driver);
+    DayPlan day = day(config, env, true);
+    AtmosphereConfig a = config.environment(env).atmosphere();
+    String text = message;
+    if (text == null || text.isBlank()) {
+      text = a.release() == null ? null : a.release().message();
+    }
+    if (text == null || text.isBlank()) {
+      throw ConfigException.at(
+          config.source(),
+          "environments." + env + ".atmosphere.release.message",
+          "missing: the maintenance message shown during the deployment (or pass --message)");
+    }
+    String date = today.toString();
+    return new AtmosphereDeploymentDay.DayRequest(
+        context, day, date, date + " v" + context.version() + " deployment", text);
+  }
+
+  /** Checks that a person named on the command line is one of the environment's people. */
+  static void person(LoadedConfig config, String env, String person) {
+    EnvironmentConfig e = config.environment(env);
+    boolean known =
+        e.approvers() != null
+            && e.approvers().values().stream().anyMatch(l -> l != null && l.contains(person));
+    if (!known) {
+      throw ConfigException.at(
+          config.source(),
+          "environments." + env + ".approvers",
+          "'"
+              + person
+              + "' is not one of this environment's people ("
+              + String.join(
+                  ", ",
+                  e.approvers() == null
+                      ? List.of()
+                      : e.approvers().values().stream().flatMap(List::stream).distinct().toList())
+              + ")");
+    }
   }
 
   private static void reference(LoadedConfig config, String key, String ref, boolean required) {

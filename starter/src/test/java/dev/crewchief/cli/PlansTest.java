@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.crewchief.atmosphere.AtmosphereDeploymentDay;
 import dev.crewchief.atmosphere.AtmosphereReleaseRequest;
 import dev.crewchief.atmosphere.AtmosphereSite;
 import dev.crewchief.config.ConfigException;
@@ -16,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -150,5 +152,80 @@ class PlansTest {
         new String[] {"randopony-promote", "prod", "2014r1"},
         CrewChiefCli.ListCmd.parse("release-randopony-promote-prod-2014r1"));
     assertNull(CrewChiefCli.ListCmd.parse("something-else"));
+  }
+
+  @Test
+  void deploymentDayAloneHasTheDriversGateTodaysTitleAndTheComposeFile() {
+    ReleaseContext ctx =
+        new ReleaseContext(
+            "atmosphere-deploy",
+            "atmobeta",
+            "36-1",
+            false,
+            "tester",
+            Map.of("driver", List.of("sgregory")),
+            Map.of(),
+            List.of());
+    LoadedConfig config = load(example(), Map.of());
+    // atmobeta has no release settings of its own: the message must be given.
+    ConfigException noMessage =
+        assertThrows(
+            ConfigException.class,
+            () -> Plans.deploymentDay(config, ctx, "sgregory", null, LocalDate.of(2026, 12, 10)));
+    assertTrue(
+        noMessage.getMessage().contains("environments.atmobeta.atmosphere.release.message")
+            && noMessage.getMessage().contains("--message"),
+        noMessage.getMessage());
+    AtmosphereDeploymentDay.DayRequest r =
+        Plans.deploymentDay(config, ctx, "sgregory", "Down for v36-1.", LocalDate.of(2026, 12, 10));
+    assertTrue(r.day().testGate(), "the driver tests before the proxy goes back");
+    assertEquals("2026-12-10", r.date());
+    assertEquals("2026-12-10 v36-1 deployment", r.title());
+    assertEquals("Down for v36-1.", r.message());
+    assertEquals("/opt/dev/atmosphere-docker", r.day().site().compose().repo().path());
+    assertEquals("master", r.day().site().compose().repo().branch());
+    assertEquals("docker-compose.prod.yml", r.day().site().compose().file());
+
+    ConfigException stranger =
+        assertThrows(
+            ConfigException.class,
+            () -> Plans.deploymentDay(config, ctx, "mallory", "m", LocalDate.of(2026, 12, 10)));
+    assertTrue(stranger.getMessage().contains("'mallory' is not one of"), stranger.getMessage());
+    ConfigException absoluteFile =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                Plans.deploymentDay(
+                    load(
+                        example(),
+                        Map.of(
+                            "CREWCHIEF__environments__atmobeta__atmosphere__compose__file",
+                            "/etc/passwd")),
+                    ctx,
+                    "sgregory",
+                    "m",
+                    LocalDate.of(2026, 12, 10)));
+    assertTrue(
+        absoluteFile.getMessage().contains("environments.atmobeta.atmosphere.compose.file"),
+        absoluteFile.getMessage());
+  }
+
+  @Test
+  void oneReleaseAtATimeIsPerRunbookAndEnvironmentNotPerIdPrefix() {
+    CrewChiefCli.AtmosphereHotfixCmd prod = new CrewChiefCli.AtmosphereHotfixCmd();
+    prod.environment = "prod";
+    assertTrue(
+        prod.sameRunbookAndEnvironment("release-atmosphere-hotfix-prod-36-7", "atmosphere-hotfix"));
+    assertTrue(
+        !prod.sameRunbookAndEnvironment(
+            "release-atmosphere-hotfix-prod-eu-36-7", "atmosphere-hotfix"),
+        "prod-eu is another environment");
+    assertTrue(
+        !prod.sameRunbookAndEnvironment(
+            "release-atmosphere-release-prod-36-1-beta", "atmosphere-release"),
+        "a release's beta child is not a release of production");
+    assertTrue(
+        prod.sameRunbookAndEnvironment(
+            "release-atmosphere-release-prod-36-1", "atmosphere-release"));
   }
 }
