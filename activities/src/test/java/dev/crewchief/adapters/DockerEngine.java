@@ -7,9 +7,10 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A real Docker-Engine-API engine (podman's service on a unix socket) with two versions of a small
- * busybox httpd image, from deploy/sandbox/podman-engine.sh. Started once per test JVM in a
- * temporary directory; stopped, with every container it ran, and deleted when the JVM exits.
+ * A real Docker-Engine-API engine (podman's service on a unix socket) with three versions of a
+ * small busybox httpd image and a registry holding them, from deploy/sandbox/podman-engine.sh.
+ * Started once per test JVM in a temporary directory; stopped, with every container it ran, and
+ * deleted when the JVM exits.
  */
 public final class DockerEngine {
   private static DockerEngine instance;
@@ -42,6 +43,24 @@ public final class DockerEngine {
   /** localhost/crewchief-app:v2, whose httpd serves "crewchief-app v2". */
   public String imageV2() {
     return env.get("APP_IMAGE_V2");
+  }
+
+  /** localhost/crewchief-app:v3, whose httpd serves "crewchief-app v3". */
+  public String imageV3() {
+    return env.get("APP_IMAGE_V3");
+  }
+
+  /**
+   * The engine's registry, 127.0.0.1:PORT (plain HTTP, basic auth), holding the three versions as
+   * REGISTRY/crewchief/app:v1..v3; none of those names is on the engine until pulled.
+   */
+  public String registry() {
+    return env.get("REGISTRY");
+  }
+
+  /** The registry login as JSON {"username":..,"password":..}, for a file: reference. */
+  public Path registryAuthFile() {
+    return Path.of(env.get("REGISTRY_AUTH_FILE"));
   }
 
   private static DockerEngine start() {
