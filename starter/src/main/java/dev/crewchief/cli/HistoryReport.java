@@ -58,6 +58,7 @@ final class HistoryReport {
   final List<Step> steps = new ArrayList<>();
   final List<GateRow> gates = new ArrayList<>();
   final List<String> requests = new ArrayList<>();
+  final List<String> notes = new ArrayList<>();
   final Map<String, Instant> gateOpened = new LinkedHashMap<>();
   Instant lastEvent;
 
@@ -117,12 +118,16 @@ final class HistoryReport {
                   new Step(
                       s.step(), s.activity(), s.scheduled(), at, null, a.getAttempt(), "running"));
         }
-        case EVENT_TYPE_ACTIVITY_TASK_COMPLETED ->
-            end(
-                scheduled,
-                e.getActivityTaskCompletedEventAttributes().getScheduledEventId(),
-                at,
-                "done");
+        case EVENT_TYPE_ACTIVITY_TASK_COMPLETED -> {
+          // What the step did, in its own words (every step result starts with its action).
+          JsonNode result = first(e.getActivityTaskCompletedEventAttributes().getResult());
+          String action = result == null ? null : text(result, "action");
+          end(
+              scheduled,
+              e.getActivityTaskCompletedEventAttributes().getScheduledEventId(),
+              at,
+              action == null || action.isBlank() ? "done" : "done: " + abbreviate(action, 600));
+        }
         case EVENT_TYPE_ACTIVITY_TASK_FAILED ->
             end(
                 scheduled,
@@ -169,11 +174,17 @@ final class HistoryReport {
           ended = at;
           JsonNode result = first(e.getWorkflowExecutionCompletedEventAttributes().getResult());
           failure = result == null ? null : text(result, "summary");
+          notes(result == null ? null : result.path("progress").path("notes"));
         }
         case EVENT_TYPE_WORKFLOW_EXECUTION_FAILED -> {
           outcome = "FAILED";
           ended = at;
-          failure = message(e.getWorkflowExecutionFailedEventAttributes().getFailure());
+          Failure f = e.getWorkflowExecutionFailedEventAttributes().getFailure();
+          failure = message(f);
+          // A failed release carries its notes (what was left for a person) as the details.
+          if (f.hasApplicationFailureInfo()) {
+            notes(first(f.getApplicationFailureInfo().getDetails()));
+          }
         }
         case EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED -> {
           outcome = "CANCELLED";
@@ -192,6 +203,12 @@ final class HistoryReport {
       }
     }
     steps.addAll(scheduled.values());
+  }
+
+  private void notes(JsonNode list) {
+    if (list != null && list.isArray()) {
+      list.forEach(n -> notes.add(n.asText()));
+    }
   }
 
   private static void end(Map<Long, Step> scheduled, long id, Instant at, String outcome) {
@@ -253,6 +270,12 @@ final class HistoryReport {
           .append(" | ")
           .append(cell(s.outcome()))
           .append(" |\n");
+    }
+    if (!notes.isEmpty()) {
+      md.append("\n## Notes\n\n");
+      for (String note : notes) {
+        md.append("- ").append(note.replace('\n', ' ')).append('\n');
+      }
     }
     md.append("\n## Gate decisions\n\n");
     if (gates.isEmpty()) {
@@ -505,7 +528,15 @@ final class HistoryReport {
           .append(esc(st.outcome()))
           .append("</td></tr>\n");
     }
-    h.append("</table>\n<h2>Gate decisions</h2>\n");
+    h.append("</table>\n");
+    if (!notes.isEmpty()) {
+      h.append("<h2>Notes</h2>\n<ul>\n");
+      for (String note : notes) {
+        h.append("<li>").append(esc(note)).append("</li>\n");
+      }
+      h.append("</ul>\n");
+    }
+    h.append("<h2>Gate decisions</h2>\n");
     if (gates.isEmpty()) {
       h.append("<p>(none)</p>\n");
     } else {

@@ -37,6 +37,11 @@ class HistoryReportTest {
     assertTrue(md.contains("| confirm-release | APPROVED | alice |"), md);
     assertTrue(md.contains("| signal |"), md);
     assertTrue(md.contains("\"approver\":\"mallory\""), "the refused signal is on record");
+    // Each step says what it did, from its result in the history.
+    assertTrue(md.contains("| done: on ccsandbox@127.0.0.1:"), md);
+    assertTrue(
+        recorded().steps.stream().allMatch(s -> !s.outcome().equals("done")),
+        "every completed step of this history returned its action");
   }
 
   @Test
