@@ -96,6 +96,14 @@ class ComposeCheckoutAdapterTest {
 
   @Test
   void setsOnlyTheImageLinesAndIsIdempotent() throws IOException {
+    ImageTagsResult read =
+        activities.readImageTags(new ImageTagsRequest("read", compose(), release("36-1"), false));
+    assertEquals(
+        Map.of(
+            "troposphere", "cyverse/troposphere:v36-0", "atmosphere", "cyverse/atmosphere:v36-0"),
+        read.previous());
+    assertFalse(read.changed());
+    assertEquals(COMPOSE, Files.readString(clone.resolve("docker-compose.prod.yml")));
     ImageTagsResult dry = set(release("36-1"), true);
     assertTrue(dry.rehearsed());
     assertTrue(dry.changed());

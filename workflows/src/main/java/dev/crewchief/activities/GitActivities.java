@@ -43,4 +43,12 @@ public interface GitActivities {
    */
   @ActivityMethod(name = "Git.setImageTags")
   ImageTagsResult setImageTags(ImageTagsRequest request);
+
+  /**
+   * Read the {@code image:} of the request's services as the compose file names them now (its
+   * {@code previous}); the request's images are only checked for form. Changes nothing, so a dry
+   * run reads too. Same failures as {@link #setImageTags}.
+   */
+  @ActivityMethod(name = "Git.readImageTags")
+  ImageTagsResult readImageTags(ImageTagsRequest request);
 }

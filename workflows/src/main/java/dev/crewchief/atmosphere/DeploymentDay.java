@@ -162,6 +162,17 @@ final class DeploymentDay {
                 new CheckoutRequest(
                     "secrets checkout", day.secrets(), day.secrets().branch(), release.dryRun())));
 
+    Map<String, String> images = new LinkedHashMap<>();
+    for (String service : day.services()) {
+      images.put(service, day.site().image(service, version));
+    }
+    // The compose file's tags are read while the old version still runs: a file that cannot be
+    // edited stops the day here, and what it names now is what a rollback puts back. Releases
+    // started before the compose-file steps existed go on without them.
+    boolean composeSteps =
+        Workflow.getVersion(COMPOSE_FILE_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1;
+    Map<String, String> composeBefore = composeSteps ? composeTagsNow(version, images) : null;
+
     // From here on the old containers are down: the rollback brings back what was backed up.
     Map<String, String> backups = new HashMap<>();
     release.onRollback("restore the backed-up containers", () -> restore(backups));
@@ -194,15 +205,10 @@ final class DeploymentDay {
                           release.dryRun())));
       backups.put(service, repo + ":" + tag);
     }
-    Map<String, String> images = new LinkedHashMap<>();
-    for (String service : day.services()) {
-      images.put(service, day.site().image(service, version));
-    }
     // The runbook's steps 5 and 6 before the pull: the compose checkout brought up to date and
     // its image tags set to the release, so that later compose commands keep the new images.
-    // Releases started before these steps existed go on without them.
-    if (Workflow.getVersion(COMPOSE_FILE_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1) {
-      updateComposeFile(version, images);
+    if (composeBefore != null) {
+      updateComposeFile(version, images, composeBefore);
     }
     for (String image : images.values()) {
       docker.pull("pull " + image, image);
@@ -300,11 +306,10 @@ final class DeploymentDay {
   }
 
   /**
-   * Brings the compose checkout up to date on its branch, keeping a person's local changes in a
-   * stash rather than resetting them away, then sets the services' image tags in the compose file.
-   * The undo, registered first, sets back the tags the file named before.
+   * The image tags the compose file names before the day changes anything, or null (and a skipped
+   * step saying so) when no compose file is configured.
    */
-  private void updateComposeFile(String version, Map<String, String> images) {
+  private Map<String, String> composeTagsNow(String version, Map<String, String> images) {
     ComposeFileRef compose = day.site().compose();
     if (compose == null) {
       release.skip(
@@ -315,33 +320,45 @@ final class DeploymentDay {
               + " bring them back; set its image tags to "
               + version
               + " by hand");
-      return;
+      return null;
     }
+    String step = "note the image tags " + compose.file() + " names now";
+    ImageTagsResult now =
+        release.step(
+            step,
+            () -> git.readImageTags(new ImageTagsRequest(step, compose, images, release.dryRun())));
+    return now.previous() == null ? Map.of() : new LinkedHashMap<>(now.previous());
+  }
+
+  /**
+   * Brings the compose checkout up to date on its branch, keeping a person's local changes in a
+   * stash rather than resetting them away, then sets the services' image tags in the compose file.
+   * The undo, registered first, sets the tags the file named before the day.
+   */
+  private void updateComposeFile(
+      String version, Map<String, String> images, Map<String, String> before) {
+    ComposeFileRef compose = day.site().compose();
     GitRepoRef repo = compose.repo();
     String branch = repo.branch();
     String stash =
         "crewchief " + release.context().releaseId() + ": local changes before the update";
-    release.step(
-        "bring the " + repo.name() + " checkout up to date on " + branch,
-        () ->
-            git.checkoutBranch(
-                new CheckoutRequest("compose checkout", repo, branch, release.dryRun(), stash)));
-    Map<String, String> previous = new LinkedHashMap<>();
     release.onRollback(
-        "image tags in " + compose.file() + " back to the old release",
+        "image tags in " + compose.file() + " back to what they were",
         () -> {
-          if (!previous.isEmpty()) {
+          if (!before.isEmpty()) {
             setImageTags(
-                "image tags in " + compose.file() + " set back to " + previous.values(),
+                "image tags in " + compose.file() + " set back to " + before.values(),
                 compose,
-                previous);
+                before);
           }
         });
-    ImageTagsResult set =
-        setImageTags("image tags in " + compose.file() + " set to " + version, compose, images);
-    if (set.previous() != null) {
-      previous.putAll(set.previous());
-    }
+    String checkout = "bring the " + repo.name() + " checkout up to date on " + branch;
+    release.step(
+        checkout,
+        () ->
+            git.checkoutBranch(
+                new CheckoutRequest(checkout, repo, branch, release.dryRun(), stash)));
+    setImageTags("image tags in " + compose.file() + " set to " + version, compose, images);
   }
 
   private ImageTagsResult setImageTags(

@@ -120,6 +120,18 @@ class AtmosphereDeploymentDayTest {
               before.put("atmosphere", OLD_ATMO);
               return new ImageTagsResult("set", false, before, true);
             });
+    when(git.readImageTags(any()))
+        .thenAnswer(
+            i -> {
+              ImageTagsRequest r = i.getArgument(0);
+              if (r == null) {
+                return null;
+              }
+              Map<String, String> now = new LinkedHashMap<>();
+              now.put("troposphere", OLD_TROPO);
+              now.put("atmosphere", OLD_ATMO);
+              return new ImageTagsResult("reads", false, now, false);
+            });
     worker.registerActivitiesImplementations(docker, postgres, proxy, git, notify);
     taskQueue = worker.getTaskQueue();
     env.start();
@@ -204,6 +216,8 @@ class AtmosphereDeploymentDayTest {
     o.verify(proxy).linkSite(argThat(l -> l.target().endsWith("/default")));
     o.verify(proxy).probe(argThat(p -> "Scheduled Maintenance".equals(p.expect())));
     o.verify(git).checkoutBranch(argThat(c -> c.repo().name().equals("secrets")));
+    // What the compose file names is read while the old version still runs.
+    o.verify(git).readImageTags(argThat(t -> t.images().containsValue(NEW_ATMO)));
     o.verify(docker, times(2)).stopService(any());
     o.verify(docker, times(2)).commitContainer(any());
     o.verify(git).checkoutBranch(argThat(c -> c.repo().name().equals("atmosphere-docker")));
@@ -222,8 +236,8 @@ class AtmosphereDeploymentDayTest {
   enum Stage {
     STOP_SECOND_SERVICE(0, false),
     COMMIT_SECOND_SERVICE(1, false),
-    COMPOSE_CHECKOUT(2, false),
-    IMAGE_TAGS(2, false),
+    COMPOSE_CHECKOUT(2, true),
+    IMAGE_TAGS(2, true),
     PULL(2, true),
     RECREATE(2, true),
     GATE_REJECTED(2, true),
@@ -233,7 +247,7 @@ class AtmosphereDeploymentDayTest {
     /** How many services (troposphere first) had a backup image made before the failure. */
     final int backedUp;
 
-    /** Whether the compose file had the new tags (and must get the old ones back). */
+    /** Whether the compose file may have been changed (and must get its old tags back). */
     final boolean tagsSet;
 
     Stage(int backedUp, boolean tagsSet) {
@@ -342,6 +356,19 @@ class AtmosphereDeploymentDayTest {
     o.verify(proxy).linkSite(argThat(l -> l.target().endsWith("/proxy.conf")));
     o.verify(proxy).probe(argThat(p -> "Atmosphere".equals(p.expect())));
     o.verify(docker, times(2))
+        .exec(argThat((ExecRequest e) -> e.command().get(2).contains("maintenance stop")));
+  }
+
+  @Test
+  void aComposeFileThatCannotBeReadStopsTheDayBeforeTheContainersStop(WorkflowClient client) {
+    when(git.readImageTags(any())).thenThrow(boom("ComposeFileInvalid"));
+    AtmosphereDeploymentDay wf = start(client);
+    assertEquals("ComposeFileInvalid", failure(wf).getType());
+    verify(docker, never()).stopService(any());
+    verify(docker, never()).recreateService(any());
+    verify(git, never()).setImageTags(any());
+    verify(proxy).linkSite(argThat(l -> l.target().endsWith("/proxy.conf")));
+    verify(docker, times(2))
         .exec(argThat((ExecRequest e) -> e.command().get(2).contains("maintenance stop")));
   }
 

@@ -532,7 +532,24 @@ public final class GitActivitiesImpl implements GitActivities {
   }
 
   @Override
-  public ImageTagsResult setImageTags(ImageTagsRequest r) {
+  public ImageTagsResult readImageTags(ImageTagsRequest r) {
+    ImageTags t = imageTags(r);
+    return new ImageTagsResult(
+        t.compose().describe()
+            + " names "
+            + t.previous().entrySet().stream()
+                .map(e -> e.getKey() + " " + e.getValue())
+                .collect(java.util.stream.Collectors.joining(", ")),
+        r.dryRun(),
+        t.previous(),
+        false);
+  }
+
+  /** A compose file read for an image-tags request: where it is, what it names, the edit. */
+  private record ImageTags(
+      ComposeFileRef compose, Path path, Map<String, String> previous, String updated) {}
+
+  private ImageTags imageTags(ImageTagsRequest r) {
     ComposeFileRef compose = r == null ? null : r.compose();
     if (compose == null) {
       throw invalid("no compose file given: configure atmosphere.compose (path and file)");
@@ -565,15 +582,22 @@ public final class GitActivitiesImpl implements GitActivities {
       throw composeInvalid(
           "there is no " + file + " in " + repo.describe() + ": check atmosphere.compose.file");
     }
-    Map<String, String> previous;
-    String updated;
     try {
       ComposeFile parsed = ComposeFile.parse(file, text);
-      previous = parsed.images(r.images().keySet());
-      updated = parsed.with(r.images());
+      return new ImageTags(
+          compose, path, parsed.images(r.images().keySet()), parsed.with(r.images()));
     } catch (ComposeFile.Invalid e) {
       throw composeInvalid(e.getMessage() + " (" + repo.describe() + ")");
     }
+  }
+
+  @Override
+  public ImageTagsResult setImageTags(ImageTagsRequest r) {
+    ImageTags t = imageTags(r);
+    ComposeFileRef compose = t.compose();
+    Map<String, String> previous = t.previous();
+    String updated = t.updated();
+    Path path = t.path();
     List<String> set = new ArrayList<>();
     List<String> kept = new ArrayList<>();
     for (Map.Entry<String, String> e : r.images().entrySet()) {
