@@ -122,11 +122,14 @@ final class HistoryReport {
           // What the step did, in its own words (every step result starts with its action).
           JsonNode result = first(e.getActivityTaskCompletedEventAttributes().getResult());
           String action = result == null ? null : text(result, "action");
+          JsonNode out = result == null ? null : result.get("output");
+          String output = out != null && out.isTextual() ? out.asText().strip() : "";
           end(
               scheduled,
               e.getActivityTaskCompletedEventAttributes().getScheduledEventId(),
               at,
-              action == null || action.isBlank() ? "done" : "done: " + abbreviate(action, 600));
+              (action == null || action.isBlank() ? "done" : "done: " + abbreviate(action, 600))
+                  + (output.isEmpty() ? "" : " -> " + abbreviate(output.replace('\n', ' '), 300)));
         }
         case EVENT_TYPE_ACTIVITY_TASK_FAILED ->
             end(
@@ -621,7 +624,10 @@ final class HistoryReport {
     Failure c = f;
     while (c.hasCause()) {
       c = c.getCause();
-      sb.append(": ").append(c.getMessage());
+      // A cause that says what its failure said already adds nothing.
+      if (!f.getMessage().contains(c.getMessage())) {
+        sb.append(": ").append(c.getMessage());
+      }
     }
     if (f.hasApplicationFailureInfo() && !f.getApplicationFailureInfo().getType().isEmpty()) {
       sb.append(" [").append(f.getApplicationFailureInfo().getType()).append(']');
