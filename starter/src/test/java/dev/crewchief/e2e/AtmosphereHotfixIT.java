@@ -45,6 +45,7 @@ class AtmosphereHotfixIT {
   static Process nginx;
   static int proxyPort;
   static Path dir;
+  static Path compose;
 
   @BeforeAll
   static void up() throws Exception {
@@ -93,6 +94,23 @@ class AtmosphereHotfixIT {
     proxyPort = freePort();
     startProxy(p1, p2);
 
+    // The atmosphere-docker checkout whose compose file the hotfix edits first.
+    compose = dir.resolve("atmosphere-docker");
+    Files.createDirectories(compose);
+    Files.writeString(
+        compose.resolve("docker-compose.prod.yml"),
+        """
+        services:
+          troposphere:
+            image: localhost/crewchief-app:v36-6
+          atmosphere:
+            image: localhost/crewchief-app:v36-6   # bumped by hotfixes
+        """);
+    AtmosphereDeployIT.git(compose, "init", "-q", "-b", "master");
+    AtmosphereDeployIT.identify(compose);
+    AtmosphereDeployIT.git(compose, "add", ".");
+    AtmosphereDeployIT.git(compose, "commit", "-q", "-m", "Production compose file");
+
     Path config = dir.resolve("crewchief.yaml");
     Files.writeString(
         config,
@@ -110,8 +128,9 @@ class AtmosphereHotfixIT {
               proxyRestartCommand: [sh, -c, "echo restarted >> /tmp/nginx-restarts; echo nginx restarted"]
               pullPolicy: missing
               readyTimeout: PT2M
+              compose: { path: %s, branch: master }
         """
-            .formatted(engine.host(), PROJECT));
+            .formatted(engine.host(), PROJECT, compose));
     stack = Stack.start(config.toString());
   }
 
@@ -295,6 +314,14 @@ class AtmosphereHotfixIT {
       assertTrue(report.contains("restart nginx inside the troposphere container"), report);
       assertTrue(
           report.contains(PROJECT + "_atmosphere_2") && report.contains("--index=2"), report);
+      // The runbook's first step: the compose file names the new tag (and only that changed).
+      assertTrue(
+          report.contains("image tag of atmosphere in docker-compose.prod.yml set to"), report);
+      String file = Files.readString(compose.resolve("docker-compose.prod.yml"));
+      assertTrue(
+          file.contains("image: localhost/crewchief-app:v36-7   # bumped by hotfixes")
+              && file.contains("image: localhost/crewchief-app:v36-6\n"),
+          file);
       System.out.println(
           "hotfix: "
               + sent.get()

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.crewchief.atmosphere.AtmosphereDeploymentDayImpl;
 import dev.crewchief.atmosphere.AtmosphereHotfixImpl;
+import dev.crewchief.atmosphere.AtmosphereReleaseImpl;
 import dev.crewchief.randopony.PromoteToProductionImpl;
 import dev.crewchief.randopony.StagingDeployImpl;
 import io.temporal.api.history.v1.HistoryEvent;
@@ -86,7 +88,12 @@ final class Histories implements AutoCloseable {
   void replayAndKeep(String id) throws Exception {
     WorkflowExecutionHistory h = fetch(id);
     WorkflowReplayer.replayWorkflowExecution(
-        h, StagingDeployImpl.class, PromoteToProductionImpl.class, AtmosphereHotfixImpl.class);
+        h,
+        StagingDeployImpl.class,
+        PromoteToProductionImpl.class,
+        AtmosphereHotfixImpl.class,
+        AtmosphereDeploymentDayImpl.class,
+        AtmosphereReleaseImpl.class);
     Path dir = Path.of("target", "histories");
     Files.createDirectories(dir);
     Files.writeString(dir.resolve(id + ".json"), h.toJson(true));

@@ -169,6 +169,17 @@ class AtmosphereReleaseTest {
               r.images().keySet().forEach(k -> before.put(k, "cyverse/" + k + ":v36-0"));
               return new ImageTagsResult("set", r.dryRun(), before, true);
             });
+    when(git.readImageTags(any()))
+        .thenAnswer(
+            i -> {
+              ImageTagsRequest r = i.getArgument(0);
+              if (r == null) {
+                return null;
+              }
+              Map<String, String> now = new java.util.LinkedHashMap<>();
+              r.images().keySet().forEach(k -> now.put(k, "cyverse/" + k + ":v36-0"));
+              return new ImageTagsResult("reads", r.dryRun(), now, false);
+            });
     when(git.cutRelease(any())).thenReturn(new ReleaseCut("cut", false, "abc123", "v36-1", true));
     when(mail.send(any()))
         .thenAnswer(
@@ -257,6 +268,17 @@ class AtmosphereReleaseTest {
     return assertInstanceOf(ApplicationFailure.class, e.getCause());
   }
 
+  static void keep(WorkflowClient client, String id, String name) {
+    try {
+      java.nio.file.Path dir = java.nio.file.Path.of("target", "histories");
+      java.nio.file.Files.createDirectories(dir);
+      java.nio.file.Files.writeString(
+          dir.resolve(name + ".json"), client.fetchHistory(id).toJson(true));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   @Test
   void aStartTooLateForTwoWorkingDaysNoticeIsRefusedWithTheEarliestWindow(WorkflowClient client) {
     AtmosphereRelease wf = start(client, now().plus(Duration.ofHours(20)), false, false);
@@ -289,6 +311,10 @@ class AtmosphereReleaseTest {
     ReleaseResult r = WorkflowStub.fromTyped(wf).getResult(ReleaseResult.class);
     assertEquals(ReleaseStatus.SUCCEEDED, r.progress().status());
     assertTrue(r.summary().contains("v36-1 is live on prod"), r.summary());
+    // Kept for the replay test's recordings (src/test/resources/histories), refreshed by hand.
+    String id = ReleaseIds.workflowId(AtmosphereRelease.RUNBOOK, "prod", "36-1");
+    keep(client, id, "atmosphere-release-calendar");
+    keep(client, id + "-beta", "atmosphere-release-calendar-beta-child");
 
     InOrder o = inOrder(mail, webhook, git, docker, postgres, proxy);
     o.verify(mail).send(argThat(m -> m.to().contains("atmosphere-users@example.org")));

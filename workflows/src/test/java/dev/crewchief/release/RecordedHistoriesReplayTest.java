@@ -1,7 +1,12 @@
-package dev.crewchief.randopony;
+package dev.crewchief.release;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.crewchief.atmosphere.AtmosphereDeploymentDayImpl;
+import dev.crewchief.atmosphere.AtmosphereHotfixImpl;
+import dev.crewchief.atmosphere.AtmosphereReleaseImpl;
+import dev.crewchief.randopony.PromoteToProductionImpl;
+import dev.crewchief.randopony.StagingDeployImpl;
 import io.temporal.testing.WorkflowReplayer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,7 +24,11 @@ import org.junit.jupiter.api.TestFactory;
  * <p>The recordings: a first staging deployment whose worker was killed twice (so it has a retried
  * step), promotions with a fresh database and with data moved over (gate passed by update after a
  * worker crash), a promotion cancelled mid-way and rolled back, and a rehearsal whose gate was
- * refused and then passed by Web UI signals.
+ * refused and then passed by Web UI signals; an Atmosphere hotfix recorded before the compose-file
+ * step existed (it must replay through its {@code getVersion}), Atmosphere deployment days approved
+ * (compose checkout stashed and updated) and rejected (rolled back), and a whole AtmosphereRelease
+ * calendar with its beta child, recorded on the time-skipping test server with mocked activities (a
+ * real one waits two weeks).
  */
 class RecordedHistoriesReplayTest {
   private static final Path DIR = Path.of("src/test/resources/histories");
@@ -30,7 +39,7 @@ class RecordedHistoriesReplayTest {
     try (Stream<Path> list = Files.list(DIR)) {
       files = list.filter(p -> p.toString().endsWith(".json")).sorted().toList();
     }
-    assertTrue(files.size() >= 5, "recorded histories in " + DIR.toAbsolutePath() + ": " + files);
+    assertTrue(files.size() >= 10, "recorded histories in " + DIR.toAbsolutePath() + ": " + files);
     return files.stream()
         .map(
             f ->
@@ -40,6 +49,9 @@ class RecordedHistoriesReplayTest {
                         WorkflowReplayer.replayWorkflowExecution(
                             Files.readString(f),
                             StagingDeployImpl.class,
-                            PromoteToProductionImpl.class)));
+                            PromoteToProductionImpl.class,
+                            AtmosphereHotfixImpl.class,
+                            AtmosphereDeploymentDayImpl.class,
+                            AtmosphereReleaseImpl.class)));
   }
 }
