@@ -31,7 +31,6 @@ import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.client.WorkflowUpdateException;
-import io.temporal.common.SearchAttributes.Builder;
 import io.temporal.failure.ApplicationFailure;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -222,17 +221,9 @@ public final class CrewChiefCli {
                   (dryRun ? "DRY RUN " : "") + runbook + " " + version + " in " + environment);
       List<String> sa = searchAttributes(s);
       if (!sa.isEmpty()) {
-        Builder b = io.temporal.common.SearchAttributes.newBuilder();
-        if (sa.contains(SearchAttributes.RUNBOOK.getName())) {
-          b.set(SearchAttributes.RUNBOOK, runbook);
-        }
-        if (sa.contains(SearchAttributes.ENVIRONMENT.getName())) {
-          b.set(SearchAttributes.ENVIRONMENT, environment);
-        }
-        if (sa.contains(SearchAttributes.VERSION.getName())) {
-          b.set(SearchAttributes.VERSION, version);
-        }
-        options.setTypedSearchAttributes(b.build());
+        options.setTypedSearchAttributes(
+            SearchAttributes.identity(
+                new ReleaseContext(runbook, environment, version, dryRun, null, null, null, sa)));
       }
       WorkflowStub stub = client.newUntypedWorkflowStub(type, options.build());
       try {
@@ -938,6 +929,7 @@ public final class CrewChiefCli {
               StagingDeploy.RUNBOOK, "[^-]+",
               PromoteToProduction.RUNBOOK, "[^-]+",
               AtmosphereHotfix.RUNBOOK, "[0-9]+-[0-9]+",
+              AtmosphereDeploymentDay.RUNBOOK, "[0-9]+-[0-9]+",
               AtmosphereRelease.RUNBOOK, "[0-9]+-[0-9]+");
       for (Map.Entry<String, String> rb : versions.entrySet()) {
         java.util.regex.Matcher m =

@@ -151,6 +151,9 @@ class PlansTest {
     assertArrayEquals(
         new String[] {"randopony-promote", "prod", "2014r1"},
         CrewChiefCli.ListCmd.parse("release-randopony-promote-prod-2014r1"));
+    assertArrayEquals(
+        new String[] {"atmosphere-deploy", "atmobeta", "36-1"},
+        CrewChiefCli.ListCmd.parse("release-atmosphere-deploy-atmobeta-36-1"));
     assertNull(CrewChiefCli.ListCmd.parse("something-else"));
   }
 

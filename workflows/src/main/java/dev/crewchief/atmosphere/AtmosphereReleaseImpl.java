@@ -12,6 +12,7 @@ import dev.crewchief.activities.WebhookRequest;
 import dev.crewchief.randopony.ReleaseResult;
 import dev.crewchief.release.ReleaseContext;
 import dev.crewchief.release.ReleaseWorkflow;
+import dev.crewchief.release.SearchAttributes;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.api.enums.v1.ParentClosePolicy;
 import io.temporal.common.RetryOptions;
@@ -236,6 +237,8 @@ public final class AtmosphereReleaseImpl extends ReleaseWorkflow implements Atmo
               AtmosphereDeploymentDay.class,
               ChildWorkflowOptions.newBuilder()
                   .setWorkflowId(ctx.releaseId() + "-beta")
+                  // Found by `crewchief list --runbook atmosphere-deploy --env BETA` and the UI.
+                  .setTypedSearchAttributes(SearchAttributes.identity(betaCtx))
                   // Cancelling the release cancels the beta day, which rolls itself back.
                   .setParentClosePolicy(ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL)
                   .build());

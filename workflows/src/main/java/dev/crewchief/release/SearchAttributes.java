@@ -19,5 +19,25 @@ public final class SearchAttributes {
   public static final List<SearchAttributeKey<String>> ALL =
       List.of(RUNBOOK, ENVIRONMENT, VERSION, STEP, STATUS);
 
+  /**
+   * The runbook, environment and version of a release as typed search attributes, those of them the
+   * server has registered (the context's list), for a release started from a workflow.
+   */
+  public static io.temporal.common.SearchAttributes identity(ReleaseContext ctx) {
+    io.temporal.common.SearchAttributes.Builder b =
+        io.temporal.common.SearchAttributes.newBuilder();
+    List<String> known = ctx.searchAttributes() == null ? List.of() : ctx.searchAttributes();
+    if (known.contains(RUNBOOK.getName())) {
+      b.set(RUNBOOK, ctx.runbook());
+    }
+    if (known.contains(ENVIRONMENT.getName())) {
+      b.set(ENVIRONMENT, ctx.environment());
+    }
+    if (known.contains(VERSION.getName())) {
+      b.set(VERSION, ctx.version());
+    }
+    return b.build();
+  }
+
   private SearchAttributes() {}
 }
