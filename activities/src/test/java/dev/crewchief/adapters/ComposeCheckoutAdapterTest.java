@@ -1,7 +1,7 @@
 package dev.crewchief.adapters;
 
-import static dev.crewchief.adapters.GitAdapterTest.git;
-import static dev.crewchief.adapters.GitAdapterTest.identify;
+import static dev.crewchief.adapters.GitRepos.git;
+import static dev.crewchief.adapters.GitRepos.identify;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -399,17 +399,7 @@ class DockerAdapterTest {
     java.nio.file.Path wrong = tmp.resolve("wrong.json");
     java.nio.file.Files.writeString(
         wrong, "{\"username\":\"crewchief\",\"password\":\"not-it-42\"}");
-    ApplicationFailure refused =
-        fails(
-            "ImageNotFound",
-            () ->
-                docker.pullImage(
-                    new PullRequest(
-                        "pull",
-                        new EngineRef("test-engine", engine.host(), null, "file:" + wrong),
-                        v3,
-                        false,
-                        false)));
+    ApplicationFailure refused = pullFails("ImageNotFound", "file:" + wrong, v3);
     assertTrue(
         refused.getOriginalMessage().contains("file:" + wrong), refused.getOriginalMessage());
     assertFalse(refused.getOriginalMessage().contains("not-it-42"), "the password is never quoted");
@@ -429,18 +419,15 @@ class DockerAdapterTest {
 
     java.nio.file.Path garbage = tmp.resolve("garbage.json");
     java.nio.file.Files.writeString(garbage, "crewchief:s3cret-garbage");
-    ApplicationFailure unreadable =
-        fails(
-            "SecretUnresolved",
-            () ->
-                docker.pullImage(
-                    new PullRequest(
-                        "pull",
-                        new EngineRef("test-engine", engine.host(), null, "file:" + garbage),
-                        v3,
-                        false,
-                        false)));
+    ApplicationFailure unreadable = pullFails("SecretUnresolved", "file:" + garbage, v3);
     assertFalse(unreadable.getOriginalMessage().contains("s3cret-garbage"));
+  }
+
+  /** A pull with the registry login the reference names, failing with this type. */
+  static ApplicationFailure pullFails(String type, String authRef, String image) {
+    EngineRef withRef = new EngineRef("test-engine", engine.host(), null, authRef);
+    return fails(
+        type, () -> docker.pullImage(new PullRequest("pull", withRef, image, false, false)));
   }
 
   static void removeImage(String image) {

@@ -1,5 +1,7 @@
 package dev.crewchief.adapters;
 
+import static dev.crewchief.adapters.GitRepos.git;
+import static dev.crewchief.adapters.GitRepos.identify;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -15,12 +17,8 @@ import dev.crewchief.adapters.git.GitActivitiesImpl;
 import dev.crewchief.adapters.git.GitCli;
 import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -377,34 +375,5 @@ class GitAdapterTest {
     assertTrue(f.getOriginalMessage().contains("Local only"), f.getOriginalMessage());
     assertEquals(local, git(clone, "rev-parse", "refs/heads/prod"));
     assertNotEquals(local, git(origin, "rev-parse", "refs/heads/prod"));
-  }
-
-  /** The repository's own identity: set in its config, never in the global one. */
-  static void identify(Path repo) {
-    git(repo, "config", "user.name", "Test Dev");
-    git(repo, "config", "user.email", "dev@example.test");
-  }
-
-  /** Runs git for the test's own setup and checks, and returns its stdout, stripped. */
-  static String git(Path dir, String... args) {
-    List<String> cmd = new ArrayList<>(List.of("git", "-C", dir.toString()));
-    cmd.addAll(List.of(args));
-    try {
-      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-      // Independent of whatever the machine's user has configured globally.
-      pb.environment().put("GIT_CONFIG_GLOBAL", "/dev/null");
-      pb.environment().put("GIT_TERMINAL_PROMPT", "0");
-      Process p = pb.start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IllegalStateException(String.join(" ", cmd) + " failed:\n" + out);
-      }
-      return out.strip();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
   }
 }

@@ -436,16 +436,7 @@ public final class CrewChiefCli {
         ReleaseContext configured =
             context(s, AtmosphereDeploymentDay.RUNBOOK, searchAttributes(s));
         // The driver named here is the one person the day's gate accepts.
-        ReleaseContext ctx =
-            new ReleaseContext(
-                configured.runbook(),
-                configured.environment(),
-                configured.version(),
-                configured.dryRun(),
-                configured.startedBy(),
-                Map.of("driver", List.of(driver)),
-                configured.gates(),
-                configured.searchAttributes());
+        ReleaseContext ctx = configured.withApprovers(Map.of("driver", List.of(driver)));
         AtmosphereDeploymentDay.DayRequest req =
             Plans.deploymentDay(
                 s.config(),
@@ -501,15 +492,8 @@ public final class CrewChiefCli {
         ReleaseContext configured = context(s, AtmosphereRelease.RUNBOOK, searchAttributes(s));
         // The release's own crew chief and driver are the people its gates accept.
         ReleaseContext ctx =
-            new ReleaseContext(
-                configured.runbook(),
-                configured.environment(),
-                configured.version(),
-                configured.dryRun(),
-                configured.startedBy(),
-                Map.of("crew-chief", List.of(crewChief), "driver", List.of(driver)),
-                configured.gates(),
-                configured.searchAttributes());
+            configured.withApprovers(
+                Map.of("crew-chief", List.of(crewChief), "driver", List.of(driver)));
         AtmosphereReleaseRequest req =
             Plans.atmosphereRelease(s.config(), ctx, crewChief, driver, at);
         return launch(

@@ -1,5 +1,7 @@
 package dev.crewchief.e2e;
 
+import static dev.crewchief.adapters.GitRepos.git;
+import static dev.crewchief.adapters.GitRepos.identify;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -14,11 +16,7 @@ import com.github.dockerjava.api.model.AuthConfig;
 import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.HealthCheck;
-import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.PushResponseItem;
-import com.github.dockerjava.core.DefaultDockerClientConfig;
-import com.github.dockerjava.core.DockerClientImpl;
-import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
 import dev.crewchief.adapters.DockerEngine;
 import dev.crewchief.adapters.PostgresServer;
 import dev.crewchief.adapters.Sandbox;
@@ -31,7 +29,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -76,6 +73,7 @@ class AtmosphereDeployIT {
 
   static DockerEngine engine;
   static DockerClient docker;
+  static ComposeProject project;
   static Sandbox proxyHost;
   static PostgresServer pg;
   static Stack stack;
@@ -93,14 +91,8 @@ class AtmosphereDeployIT {
   @BeforeAll
   static void up() throws Exception {
     engine = DockerEngine.get();
-    DefaultDockerClientConfig dc =
-        DefaultDockerClientConfig.createDefaultConfigBuilder()
-            .withDockerHost(engine.host())
-            .withDockerTlsVerify(false)
-            .build();
-    docker =
-        DockerClientImpl.getInstance(
-            dc, new ApacheDockerHttpClient.Builder().dockerHost(dc.getDockerHost()).build());
+    project = new ComposeProject(engine, PROJECT);
+    docker = project.docker;
     dir = Files.createTempDirectory("crewchief-deploy-");
     dir.toFile().setReadable(true, false);
     dir.toFile().setExecutable(true, false);
@@ -148,16 +140,8 @@ class AtmosphereDeployIT {
     if (stack != null) {
       stack.close();
     }
-    if (docker != null) {
-      for (Container c :
-          docker
-              .listContainersCmd()
-              .withShowAll(true)
-              .withLabelFilter(Map.of("com.docker.compose.project", PROJECT))
-              .exec()) {
-        docker.removeContainerCmd(c.getId()).withForce(true).exec();
-      }
-      docker.close();
+    if (project != null) {
+      project.close();
     }
     if (proxyHost != null) {
       Sandbox.run("rm", "-f", proxyHost.home() + "/nginx/sites/atmo-proxy.conf");
@@ -171,16 +155,9 @@ class AtmosphereDeployIT {
   void deploymentDayDeploysTheReleaseBehindTheMaintenancePage() throws Exception {
     String id = "release-atmosphere-deploy-" + ENV + "-36-1";
     assertEquals("crewchief-app v1", get(proxyUrl()), "36-0 serves before the day");
-    Crewchief.Result started =
-        stack.cc.run(
-            "start", "atmosphere-deploy", "--env", ENV, "--version", "36-1", "--driver", "bob");
-    assertEquals(0, started.exit(), started.out());
-    stack.cc.awaitStatus(id, "gate tested-in-production: WAITING", 240);
-
     // At the gate: the new containers run and answer, the proxy still shows the maintenance page,
     // and only the driver may let it go back to the app.
-    assertEquals("crewchief-app v2", get("http://127.0.0.1:" + appPort + "/"));
-    assertTrue(get(proxyUrl()).contains(MAINTENANCE));
+    startDayAndAwaitTheGate(id, "36-1", "crewchief-app v2");
     Crewchief.Result wrong =
         stack.cc.run("approve", id, "tested-in-production", "--as", "alice", "-m", "looks fine");
     assertEquals(1, wrong.exit(), wrong.out());
@@ -238,13 +215,7 @@ class AtmosphereDeployIT {
   @Order(2)
   void aRejectedDayPutsTheBackupsBackThenTheProxyThenEndsMaintenance() throws Exception {
     String id = "release-atmosphere-deploy-" + ENV + "-36-2";
-    Crewchief.Result started =
-        stack.cc.run(
-            "start", "atmosphere-deploy", "--env", ENV, "--version", "36-2", "--driver", "bob");
-    assertEquals(0, started.exit(), started.out());
-    stack.cc.awaitStatus(id, "gate tested-in-production: WAITING", 240);
-    assertEquals("crewchief-app v3", get("http://127.0.0.1:" + appPort + "/"));
-    assertTrue(get(proxyUrl()).contains(MAINTENANCE));
+    startDayAndAwaitTheGate(id, "36-2", "crewchief-app v3");
     assertEquals(
         0,
         stack
@@ -291,6 +262,21 @@ class AtmosphereDeployIT {
             + " requests through the proxy every 50 ms, "
             + prober.failures().size()
             + " failed");
+  }
+
+  /**
+   * Starts the day from the CLI and waits at the driver's gate, where the new containers answer
+   * with the new version while the proxy still shows the maintenance page.
+   */
+  static void startDayAndAwaitTheGate(String id, String version, String newVersionSays)
+      throws Exception {
+    Crewchief.Result started =
+        stack.cc.run(
+            "start", "atmosphere-deploy", "--env", ENV, "--version", version, "--driver", "bob");
+    assertEquals(0, started.exit(), started.out());
+    stack.cc.awaitStatus(id, "gate tested-in-production: WAITING", 240);
+    assertEquals(newVersionSays, get("http://127.0.0.1:" + appPort + "/"));
+    assertTrue(get(proxyUrl()).contains(MAINTENANCE));
   }
 
   // ------------------------------------------------------------------------------------ checks
@@ -476,26 +462,10 @@ class AtmosphereDeployIT {
   /** Container 1 of a service, as docker-compose creates it, on the host network. */
   static void startService(String service, int port, boolean healthcheck) {
     var cmd =
-        docker
-            .createContainerCmd(repo + ":v36-0")
-            .withName(PROJECT + "_" + service + "_1")
-            .withLabels(
-                Map.of(
-                    "com.docker.compose.project",
-                    PROJECT,
-                    "com.docker.compose.service",
-                    service,
-                    "com.docker.compose.container-number",
-                    "1",
-                    "com.docker.compose.oneoff",
-                    "False"))
-            .withEnv("PORT=" + port, "SERVICE=" + service)
-            .withCmd("sh", "-c", "exec httpd -f -p $PORT -h /www")
-            .withHostConfig(
-                HostConfig.newHostConfig()
-                    .withNetworkMode("host")
-                    .withInit(true)
-                    .withBinds(Bind.parse(maint + ":/maint")));
+        project
+            .container(service, repo + ":v36-0", "PORT=" + port, "SERVICE=" + service)
+            .withCmd("sh", "-c", "exec httpd -f -p $PORT -h /www");
+    cmd.getHostConfig().withBinds(Bind.parse(maint + ":/maint"));
     if (healthcheck) {
       cmd.withHealthcheck(
           new HealthCheck()
@@ -623,40 +593,8 @@ class AtmosphereDeployIT {
     return clone;
   }
 
-  static void identify(Path repo) {
-    git(repo, "config", "user.name", "Atmosphere Dev");
-    git(repo, "config", "user.email", "dev@atmosphere.test");
-  }
-
-  static String git(Path in, String... args) {
-    List<String> cmd = new ArrayList<>(List.of("git", "-C", in.toString()));
-    cmd.addAll(List.of(args));
-    try {
-      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-      pb.environment().put("GIT_CONFIG_GLOBAL", "/dev/null");
-      Process p = pb.start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IllegalStateException(String.join(" ", cmd) + " failed:\n" + out);
-      }
-      return out.strip();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
-
   static InspectContainerResponse container(String service) {
-    List<Container> found =
-        docker
-            .listContainersCmd()
-            .withShowAll(true)
-            .withLabelFilter(
-                Map.of(
-                    "com.docker.compose.project", PROJECT, "com.docker.compose.service", service))
-            .exec();
+    List<Container> found = project.containers(service);
     assertEquals(1, found.size(), "one container of " + service + ": " + found);
     return docker.inspectContainerCmd(found.get(0).getId()).exec();
   }

@@ -6,11 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.HealthCheck;
-import com.github.dockerjava.api.model.HostConfig;
-import com.github.dockerjava.core.DefaultDockerClientConfig;
-import com.github.dockerjava.core.DockerClientImpl;
-import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
 import dev.crewchief.adapters.DockerEngine;
+import dev.crewchief.adapters.GitRepos;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -20,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +37,7 @@ class AtmosphereHotfixIT {
   static final String PROJECT = "cc-hotfix";
   static DockerEngine engine;
   static DockerClient docker;
+  static ComposeProject project;
   static Stack stack;
   static Process nginx;
   static int proxyPort;
@@ -50,14 +47,8 @@ class AtmosphereHotfixIT {
   @BeforeAll
   static void up() throws Exception {
     engine = DockerEngine.get();
-    DefaultDockerClientConfig dc =
-        DefaultDockerClientConfig.createDefaultConfigBuilder()
-            .withDockerHost(engine.host())
-            .withDockerTlsVerify(false)
-            .build();
-    docker =
-        DockerClientImpl.getInstance(
-            dc, new ApacheDockerHttpClient.Builder().dockerHost(dc.getDockerHost()).build());
+    project = new ComposeProject(engine, PROJECT);
+    docker = project.docker;
     // The release's image tags: v + Major-Minor, as the runbook's registry has them.
     docker.tagImageCmd(engine.imageV1(), "localhost/crewchief-app", "v36-6").exec();
     docker.tagImageCmd(engine.imageV2(), "localhost/crewchief-app", "v36-7").exec();
@@ -67,7 +58,8 @@ class AtmosphereHotfixIT {
     // Host networking: each container takes the first free port of PORTS, so the container the
     // hotfix starts next to the first one (same configuration) ends up on the second port.
     String app =
-        container("atmosphere", "localhost/crewchief-app:v36-6", "PORTS=" + p1 + " " + p2)
+        project
+            .container("atmosphere", "localhost/crewchief-app:v36-6", "PORTS=" + p1 + " " + p2)
             .withCmd(
                 "sh", "-c", "for p in $PORTS; do echo $p > /tmp/port; httpd -f -p $p -h /www; done")
             .withHealthcheck(
@@ -82,7 +74,8 @@ class AtmosphereHotfixIT {
             .getId();
     docker.startContainerCmd(app).exec();
     String tropo =
-        container("troposphere", "localhost/crewchief-app:v36-6", "ROLE=proxy")
+        project
+            .container("troposphere", "localhost/crewchief-app:v36-6", "ROLE=proxy")
             .withCmd("sleep", "100000")
             .exec()
             .getId();
@@ -106,10 +99,10 @@ class AtmosphereHotfixIT {
           atmosphere:
             image: localhost/crewchief-app:v36-6   # bumped by hotfixes
         """);
-    AtmosphereDeployIT.git(compose, "init", "-q", "-b", "master");
-    AtmosphereDeployIT.identify(compose);
-    AtmosphereDeployIT.git(compose, "add", ".");
-    AtmosphereDeployIT.git(compose, "commit", "-q", "-m", "Production compose file");
+    GitRepos.git(compose, "init", "-q", "-b", "master");
+    GitRepos.identify(compose);
+    GitRepos.git(compose, "add", ".");
+    GitRepos.git(compose, "commit", "-q", "-m", "Production compose file");
 
     Path config = dir.resolve("crewchief.yaml");
     Files.writeString(
@@ -132,25 +125,6 @@ class AtmosphereHotfixIT {
         """
             .formatted(engine.host(), PROJECT, compose));
     stack = Stack.start(config.toString());
-  }
-
-  static com.github.dockerjava.api.command.CreateContainerCmd container(
-      String service, String image, String env) {
-    return docker
-        .createContainerCmd(image)
-        .withName(PROJECT + "_" + service + "_1")
-        .withLabels(
-            Map.of(
-                "com.docker.compose.project",
-                PROJECT,
-                "com.docker.compose.service",
-                service,
-                "com.docker.compose.container-number",
-                "1",
-                "com.docker.compose.oneoff",
-                "False"))
-        .withEnv(env)
-        .withHostConfig(HostConfig.newHostConfig().withNetworkMode("host").withInit(true));
   }
 
   /**
@@ -223,16 +197,8 @@ class AtmosphereHotfixIT {
       nginx.destroy();
       nginx.waitFor(10, TimeUnit.SECONDS);
     }
-    if (docker != null) {
-      for (Container c :
-          docker
-              .listContainersCmd()
-              .withShowAll(true)
-              .withLabelFilter(Map.of("com.docker.compose.project", PROJECT))
-              .exec()) {
-        docker.removeContainerCmd(c.getId()).withForce(true).exec();
-      }
-      docker.close();
+    if (project != null) {
+      project.close();
     }
   }
 
@@ -292,17 +258,7 @@ class AtmosphereHotfixIT {
       String last = http.send(request(), HttpResponse.BodyHandlers.ofString()).body().strip();
       assertEquals("crewchief-app v2", last);
 
-      List<Container> left =
-          docker
-              .listContainersCmd()
-              .withShowAll(true)
-              .withLabelFilter(
-                  Map.of(
-                      "com.docker.compose.project",
-                      PROJECT,
-                      "com.docker.compose.service",
-                      "atmosphere"))
-              .exec();
+      List<Container> left = project.containers("atmosphere");
       assertEquals(1, left.size(), "only the new container is left");
       assertEquals("2", left.get(0).getLabels().get("com.docker.compose.container-number"));
 

@@ -27,4 +27,10 @@ public record ReleaseContext(
   public String releaseId() {
     return ReleaseIds.workflowId(runbook, environment, version);
   }
+
+  /** The same release with other approvers (a release's own crew chief and driver, say). */
+  public ReleaseContext withApprovers(Map<String, List<String>> people) {
+    return new ReleaseContext(
+        runbook, environment, version, dryRun, startedBy, people, gates, searchAttributes);
+  }
 }

@@ -7,26 +7,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.argThat;
 import static org.mockito.Mockito.inOrder;
-import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
-import static org.mockito.Mockito.withSettings;
 
 import dev.crewchief.activities.ActionResult;
 import dev.crewchief.activities.CheckoutRequest;
 import dev.crewchief.activities.CommitRequest;
-import dev.crewchief.activities.ContainerResult;
 import dev.crewchief.activities.DeployRequest;
 import dev.crewchief.activities.DockerActivities;
-import dev.crewchief.activities.DumpResult;
-import dev.crewchief.activities.ExecOutcome;
 import dev.crewchief.activities.ExecRequest;
 import dev.crewchief.activities.GitActivities;
 import dev.crewchief.activities.ImageTagsRequest;
-import dev.crewchief.activities.ImageTagsResult;
-import dev.crewchief.activities.NotifyActivities;
 import dev.crewchief.activities.PostgresActivities;
 import dev.crewchief.activities.ProbeRequest;
 import dev.crewchief.activities.ProxyActivities;
@@ -50,7 +43,6 @@ import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.TestWorkflowExtension;
 import io.temporal.worker.Worker;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
@@ -91,48 +83,12 @@ class AtmosphereDeploymentDayTest {
   @BeforeEach
   void mocks(TestWorkflowEnvironment env, Worker worker) {
     this.env = env;
-    docker = mock(DockerActivities.class, withSettings().withoutAnnotations());
-    postgres = mock(PostgresActivities.class, withSettings().withoutAnnotations());
-    proxy = mock(ProxyActivities.class, withSettings().withoutAnnotations());
-    git = mock(GitActivities.class, withSettings().withoutAnnotations());
-    NotifyActivities notify = mock(NotifyActivities.class, withSettings().withoutAnnotations());
-    ActionResult ok = new ActionResult("ok", false, "");
-    when(docker.exec(any())).thenReturn(new ExecOutcome("exec", false, "c", 0, ""));
-    when(docker.stopService(any())).thenReturn(ok);
-    when(docker.startService(any())).thenReturn(ok);
-    when(docker.commitContainer(any())).thenReturn(ok);
-    when(docker.pullImage(any())).thenReturn(ok);
-    when(docker.recreateService(any())).thenReturn(new ContainerResult("recreated", false, null));
-    when(postgres.dumpDatabase(any()))
-        .thenReturn(new DumpResult("dumped", false, "/root/x", 10, 2));
-    when(proxy.linkSite(any())).thenReturn(ok);
-    when(proxy.probe(any())).thenReturn(new ActionResult("probe", false, "200"));
-    when(git.checkoutBranch(any())).thenReturn(ok);
-    when(git.setImageTags(any()))
-        .thenAnswer(
-            i -> {
-              ImageTagsRequest r = i.getArgument(0);
-              if (r == null) {
-                return null;
-              }
-              Map<String, String> before = new LinkedHashMap<>();
-              before.put("troposphere", OLD_TROPO);
-              before.put("atmosphere", OLD_ATMO);
-              return new ImageTagsResult("set", false, before, true);
-            });
-    when(git.readImageTags(any()))
-        .thenAnswer(
-            i -> {
-              ImageTagsRequest r = i.getArgument(0);
-              if (r == null) {
-                return null;
-              }
-              Map<String, String> now = new LinkedHashMap<>();
-              now.put("troposphere", OLD_TROPO);
-              now.put("atmosphere", OLD_ATMO);
-              return new ImageTagsResult("reads", false, now, false);
-            });
-    worker.registerActivitiesImplementations(docker, postgres, proxy, git, notify);
+    AtmosphereMocks m = new AtmosphereMocks();
+    docker = m.docker;
+    postgres = m.postgres;
+    proxy = m.proxy;
+    git = m.git;
+    m.register(worker);
     taskQueue = worker.getTaskQueue();
     env.start();
   }

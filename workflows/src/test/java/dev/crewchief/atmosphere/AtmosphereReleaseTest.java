@@ -7,32 +7,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.argThat;
 import static org.mockito.Mockito.inOrder;
-import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
-import static org.mockito.Mockito.withSettings;
 
 import dev.crewchief.activities.ActionResult;
 import dev.crewchief.activities.ComposeFileRef;
-import dev.crewchief.activities.ContainerResult;
 import dev.crewchief.activities.DatabaseRef;
 import dev.crewchief.activities.DockerActivities;
-import dev.crewchief.activities.DumpResult;
 import dev.crewchief.activities.EngineRef;
-import dev.crewchief.activities.ExecOutcome;
 import dev.crewchief.activities.GitActivities;
 import dev.crewchief.activities.GitRepoRef;
 import dev.crewchief.activities.HostRef;
-import dev.crewchief.activities.ImageTagsRequest;
-import dev.crewchief.activities.ImageTagsResult;
 import dev.crewchief.activities.MailActivities;
 import dev.crewchief.activities.MailServerRef;
-import dev.crewchief.activities.NotifyActivities;
 import dev.crewchief.activities.PostgresActivities;
 import dev.crewchief.activities.ProxyActivities;
-import dev.crewchief.activities.ReleaseCut;
 import dev.crewchief.activities.WebhookActivities;
 import dev.crewchief.config.GateConfig;
 import dev.crewchief.config.NginxConfig;
@@ -139,56 +130,20 @@ class AtmosphereReleaseTest {
   @BeforeEach
   void mocks(TestWorkflowEnvironment env, Worker worker) {
     this.env = env;
-    docker = mock(DockerActivities.class, withSettings().withoutAnnotations());
-    postgres = mock(PostgresActivities.class, withSettings().withoutAnnotations());
-    proxy = mock(ProxyActivities.class, withSettings().withoutAnnotations());
-    git = mock(GitActivities.class, withSettings().withoutAnnotations());
-    mail = mock(MailActivities.class, withSettings().withoutAnnotations());
-    webhook = mock(WebhookActivities.class, withSettings().withoutAnnotations());
-    NotifyActivities notify = mock(NotifyActivities.class, withSettings().withoutAnnotations());
-    ActionResult ok = new ActionResult("ok", false, "");
-    when(docker.exec(any())).thenReturn(new ExecOutcome("exec", false, "c", 0, ""));
-    when(docker.stopService(any())).thenReturn(ok);
-    when(docker.startService(any())).thenReturn(ok);
-    when(docker.commitContainer(any())).thenReturn(ok);
-    when(docker.pullImage(any())).thenReturn(ok);
-    when(docker.recreateService(any())).thenReturn(new ContainerResult("recreated", false, null));
-    when(postgres.dumpDatabase(any()))
-        .thenReturn(new DumpResult("dumped", false, "/root/x", 10, 2));
-    when(proxy.linkSite(any())).thenReturn(ok);
-    when(proxy.probe(any())).thenReturn(new ActionResult("probe", false, "200"));
-    when(git.checkoutBranch(any())).thenReturn(ok);
-    when(git.setImageTags(any()))
-        .thenAnswer(
-            i -> {
-              ImageTagsRequest r = i.getArgument(0);
-              if (r == null) {
-                return null;
-              }
-              Map<String, String> before = new java.util.LinkedHashMap<>();
-              r.images().keySet().forEach(k -> before.put(k, "cyverse/" + k + ":v36-0"));
-              return new ImageTagsResult("set", r.dryRun(), before, true);
-            });
-    when(git.readImageTags(any()))
-        .thenAnswer(
-            i -> {
-              ImageTagsRequest r = i.getArgument(0);
-              if (r == null) {
-                return null;
-              }
-              Map<String, String> now = new java.util.LinkedHashMap<>();
-              r.images().keySet().forEach(k -> now.put(k, "cyverse/" + k + ":v36-0"));
-              return new ImageTagsResult("reads", r.dryRun(), now, false);
-            });
-    when(git.cutRelease(any())).thenReturn(new ReleaseCut("cut", false, "abc123", "v36-1", true));
+    AtmosphereMocks m = new AtmosphereMocks();
+    docker = m.docker;
+    postgres = m.postgres;
+    proxy = m.proxy;
+    git = m.git;
+    mail = m.mail;
+    webhook = m.webhook;
     when(mail.send(any()))
         .thenAnswer(
             i -> {
               mailSentAt.set(env.currentTimeMillis());
-              return ok;
+              return new ActionResult("sent", false, "");
             });
-    when(webhook.post(any())).thenReturn(ok);
-    worker.registerActivitiesImplementations(docker, postgres, proxy, git, mail, webhook, notify);
+    m.register(worker);
     taskQueue = worker.getTaskQueue();
     env.start();
   }

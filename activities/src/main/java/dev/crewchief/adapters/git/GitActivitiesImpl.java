@@ -400,11 +400,7 @@ public final class GitActivitiesImpl implements GitActivities {
     if (local && upstream != null) {
       // A hard reset would drop commits that only this clone has (the runbook's "latest updates"
       // to variables, say): those must be pushed or dropped by a person, not by the release.
-      List<String> ahead =
-          git.checked(dir, "rev-list", "--oneline", upstream + "..refs/heads/" + branch)
-              .lines()
-              .filter(l -> !l.isBlank())
-              .toList();
+      List<String> ahead = lines(dir, "rev-list", "--oneline", upstream + "..refs/heads/" + branch);
       if (!ahead.isEmpty()) {
         throw ApplicationFailure.newNonRetryableFailure(
             "branch "
@@ -463,17 +459,9 @@ public final class GitActivitiesImpl implements GitActivities {
       log.info("step '{}': stashed changes in {} of {}", r.step(), tracked, dir);
     }
     if (upstream != null && before != null) {
-      List<String> incoming =
-          git.checked(dir, "rev-list", "--oneline", before + ".." + upstream)
-              .lines()
-              .filter(l -> !l.isBlank())
-              .toList();
+      List<String> incoming = lines(dir, "rev-list", "--oneline", before + ".." + upstream);
       if (!incoming.isEmpty()) {
-        List<String> files =
-            git.checked(dir, "diff", "--name-only", before, upstream)
-                .lines()
-                .filter(l -> !l.isBlank())
-                .toList();
+        List<String> files = lines(dir, "diff", "--name-only", before, upstream);
         done.add(
             "brought in "
                 + incoming.size()
@@ -720,6 +708,11 @@ public final class GitActivitiesImpl implements GitActivities {
                 : " nor at " + sectionCommit + " (which made the release section)")
             + ": choose another version or tag name, or delete the wrong tag",
         "TagConflict");
+  }
+
+  /** The non-blank lines a command that must succeed prints. */
+  private List<String> lines(Path dir, String... args) {
+    return git.checked(dir, args).lines().filter(l -> !l.isBlank()).toList();
   }
 
   /** The commit a ref names, or null when there is none. */
