@@ -198,7 +198,11 @@ public final class CrewChiefCli {
       String id = ReleaseIds.workflowId(runbook, environment, version);
       for (WorkflowExecutionInfo open : Releases.list(s.stubs(), s.namespace(), null, true)) {
         String other = open.getExecution().getWorkflowId();
-        if (sameRunbookAndEnvironment(other, runbook) && !other.equals(id)) {
+        String[] of = identity(open);
+        if (of == null || other.equals(id)) {
+          continue;
+        }
+        if (of[0].equals(runbook) && of[1].equals(environment)) {
           throw new Releases.Refused(
               "another "
                   + runbook
@@ -209,6 +213,23 @@ public final class CrewChiefCli {
                   + " (one at a time per runbook and environment; watch it with `crewchief watch "
                   + other
                   + "`)");
+        }
+        for (String[] x : exclusiveWith()) {
+          if (of[0].equals(x[0]) && of[1].equals(x[1])) {
+            throw new Releases.Refused(
+                other
+                    + " ("
+                    + of[0]
+                    + " in "
+                    + of[1]
+                    + ") is running and works on the same containers as "
+                    + runbook
+                    + " in "
+                    + environment
+                    + ": wait for it (`crewchief watch "
+                    + other
+                    + "`) or cancel it first");
+          }
         }
       }
       WorkflowOptions.Builder options =
@@ -257,21 +278,26 @@ public final class CrewChiefCli {
     }
 
     /**
-     * Whether a release id is of this runbook and environment: the prefix, then a version of the
-     * runbook's form, so that prod-eu's releases are not taken for prod's (nor a release's beta
-     * child, ...-36-1-beta, for a release).
+     * The runbook and environment of an open release: from its search attributes when the server
+     * has them (so a release's beta day, ...-36-1-beta, counts as deployment day on beta), else
+     * read from its id with the runbook's version form (so prod-eu's releases are not prod's).
      */
-    boolean sameRunbookAndEnvironment(String otherId, String runbook) {
-      String prefix = ReleaseIds.prefix(runbook, environment);
-      if (!otherId.startsWith(prefix)) {
-        return false;
+    static String[] identity(WorkflowExecutionInfo info) {
+      String runbook = Releases.keyword(info, SearchAttributes.RUNBOOK);
+      String env = Releases.keyword(info, SearchAttributes.ENVIRONMENT);
+      if (runbook != null && env != null) {
+        return new String[] {runbook, env};
       }
-      String rest = otherId.substring(prefix.length());
-      Pattern form =
-          runbook.startsWith("randopony-")
-              ? RANDOPONY_RELEASE
-              : runbook.startsWith("atmosphere-") ? ATMOSPHERE_RELEASE : null;
-      return form == null ? !rest.contains("-") : form.matcher(rest).matches();
+      String[] parsed = ListCmd.parse(info.getExecution().getWorkflowId());
+      return parsed == null ? null : new String[] {parsed[0], parsed[1]};
+    }
+
+    /**
+     * Other runbooks (runbook, environment) that must not run while this one starts: they act on
+     * the same systems. None by default.
+     */
+    List<String[]> exclusiveWith() {
+      return List.of();
     }
 
     List<String> searchAttributes(Session s) {
@@ -416,6 +442,12 @@ public final class CrewChiefCli {
             + " A failure or a rejection after the containers stopped restores the backups."
       })
   static final class AtmosphereDeployCmd extends StartOptions implements Callable<Integer> {
+    /** A release's deployment day on this environment would stop the same containers. */
+    @Override
+    List<String[]> exclusiveWith() {
+      return List.<String[]>of(new String[] {AtmosphereRelease.RUNBOOK, environment});
+    }
+
     @Option(
         names = "--driver",
         required = true,
@@ -465,6 +497,12 @@ public final class CrewChiefCli {
             + " day runs on this environment, with the driver's tested-in-production gate."
       })
   static final class AtmosphereReleaseCmd extends StartOptions implements Callable<Integer> {
+    /** A deployment day on this environment already works on the same containers. */
+    @Override
+    List<String[]> exclusiveWith() {
+      return List.<String[]>of(new String[] {AtmosphereDeploymentDay.RUNBOOK, environment});
+    }
+
     @Option(
         names = "--window",
         required = true,

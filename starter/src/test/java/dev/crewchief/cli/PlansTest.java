@@ -13,6 +13,9 @@ import dev.crewchief.config.ConfigException;
 import dev.crewchief.config.ConfigLoader;
 import dev.crewchief.config.LoadedConfig;
 import dev.crewchief.release.ReleaseContext;
+import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
+import io.temporal.common.converter.DefaultDataConverter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -213,22 +216,43 @@ class PlansTest {
         absoluteFile.getMessage());
   }
 
+  static WorkflowExecutionInfo open(String id, String runbook, String env) {
+    WorkflowExecutionInfo.Builder b =
+        WorkflowExecutionInfo.newBuilder()
+            .setExecution(WorkflowExecution.newBuilder().setWorkflowId(id).build());
+    if (runbook != null) {
+      var sa = io.temporal.api.common.v1.SearchAttributes.newBuilder();
+      sa.putIndexedFields(
+          "CrewChiefRunbook", DefaultDataConverter.STANDARD_INSTANCE.toPayload(runbook).get());
+      sa.putIndexedFields(
+          "CrewChiefEnvironment", DefaultDataConverter.STANDARD_INSTANCE.toPayload(env).get());
+      b.setSearchAttributes(sa.build());
+    }
+    return b.build();
+  }
+
   @Test
   void oneReleaseAtATimeIsPerRunbookAndEnvironmentNotPerIdPrefix() {
-    CrewChiefCli.AtmosphereHotfixCmd prod = new CrewChiefCli.AtmosphereHotfixCmd();
-    prod.environment = "prod";
-    assertTrue(
-        prod.sameRunbookAndEnvironment("release-atmosphere-hotfix-prod-36-7", "atmosphere-hotfix"));
-    assertTrue(
-        !prod.sameRunbookAndEnvironment(
-            "release-atmosphere-hotfix-prod-eu-36-7", "atmosphere-hotfix"),
+    assertArrayEquals(
+        new String[] {"atmosphere-hotfix", "prod"},
+        CrewChiefCli.StartOptions.identity(
+            open("release-atmosphere-hotfix-prod-36-7", null, null)));
+    assertArrayEquals(
+        new String[] {"atmosphere-hotfix", "prod-eu"},
+        CrewChiefCli.StartOptions.identity(
+            open("release-atmosphere-hotfix-prod-eu-36-7", null, null)),
         "prod-eu is another environment");
-    assertTrue(
-        !prod.sameRunbookAndEnvironment(
-            "release-atmosphere-release-prod-36-1-beta", "atmosphere-release"),
-        "a release's beta child is not a release of production");
-    assertTrue(
-        prod.sameRunbookAndEnvironment(
-            "release-atmosphere-release-prod-36-1", "atmosphere-release"));
+    // A release's beta day has no id of the form; its search attributes say what it is.
+    assertNull(
+        CrewChiefCli.StartOptions.identity(
+            open("release-atmosphere-release-prod-36-1-beta", null, null)));
+    assertArrayEquals(
+        new String[] {"atmosphere-deploy", "atmobeta"},
+        CrewChiefCli.StartOptions.identity(
+            open("release-atmosphere-release-prod-36-1-beta", "atmosphere-deploy", "atmobeta")));
+    CrewChiefCli.AtmosphereDeployCmd deploy = new CrewChiefCli.AtmosphereDeployCmd();
+    deploy.environment = "prod";
+    assertArrayEquals(new String[] {"atmosphere-release", "prod"}, deploy.exclusiveWith().get(0));
+    assertTrue(new CrewChiefCli.AtmosphereHotfixCmd().exclusiveWith().isEmpty());
   }
 }

@@ -216,6 +216,14 @@ class AtmosphereDeployIT {
   void aRejectedDayPutsTheBackupsBackThenTheProxyThenEndsMaintenance() throws Exception {
     String id = "release-atmosphere-deploy-" + ENV + "-36-2";
     startDayAndAwaitTheGate(id, "36-2", "crewchief-app v3");
+    // Meanwhile no second day may start on the same containers.
+    Crewchief.Result second =
+        stack.cc.run(
+            "start", "atmosphere-deploy", "--env", ENV, "--version", "36-3", "--driver", "bob");
+    assertEquals(1, second.exit(), second.out());
+    assertTrue(
+        second.out().contains("another atmosphere-deploy release is running in " + ENV + ": " + id),
+        second.out());
     assertEquals(
         0,
         stack
