@@ -417,6 +417,26 @@ class DockerAdapterTest {
     assertTrue(unknown.getOriginalMessage().contains("v404"), unknown.getOriginalMessage());
     assertFalse(imageExists(v3));
 
+    // A tag the registry does not have yet is waited for, not failed: once the build pushes it,
+    // the next attempt pulls it. A refused login is not waited for.
+    String later = engine.registry() + "/crewchief/app:v36-9";
+    ApplicationFailure notYet =
+        fails(
+            "ImageNotPublished",
+            () -> docker.awaitImage(new PullRequest("await", withLogin, later, false, false)));
+    assertFalse(notYet.isNonRetryable());
+    ApplicationFailure noLogin =
+        fails(
+            "ImageNotFound",
+            () -> docker.awaitImage(new PullRequest("await", ref, later, false, false)));
+    assertTrue(noLogin.isNonRetryable());
+    engine.push(raw, engine.imageV3(), later, false);
+    assertTrue(
+        docker
+            .awaitImage(new PullRequest("await", withLogin, later, false, false))
+            .output()
+            .startsWith("pulled " + later));
+
     java.nio.file.Path garbage = tmp.resolve("garbage.json");
     java.nio.file.Files.writeString(garbage, "crewchief:s3cret-garbage");
     ApplicationFailure unreadable = pullFails("SecretUnresolved", "file:" + garbage, v3);

@@ -1,10 +1,17 @@
 package dev.crewchief.adapters;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.model.AuthConfig;
+import com.github.dockerjava.api.model.PushResponseItem;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A real Docker-Engine-API engine (podman's service on a unix socket) with three versions of a
@@ -61,6 +68,50 @@ public final class DockerEngine {
   /** The registry login as JSON {"username":..,"password":..}, for a file: reference. */
   public Path registryAuthFile() {
     return Path.of(env.get("REGISTRY_AUTH_FILE"));
+  }
+
+  /**
+   * Pushes a local image to the registry as {@code target} (REGISTRY/name:tag) with the login;
+   * unless {@code keep}, the engine then forgets that name, so that using it means pulling it.
+   */
+  public void push(DockerClient client, String local, String target, boolean keep) {
+    int colon = target.lastIndexOf(':');
+    String repo = target.substring(0, colon);
+    String tag = target.substring(colon + 1);
+    StringBuilder error = new StringBuilder();
+    try {
+      JsonNode login = new ObjectMapper().readTree(Files.readString(registryAuthFile()));
+      client.tagImageCmd(local, repo, tag).exec();
+      client
+          .pushImageCmd(repo)
+          .withTag(tag)
+          .withAuthConfig(
+              new AuthConfig()
+                  .withUsername(login.get("username").asText())
+                  .withPassword(login.get("password").asText())
+                  .withRegistryAddress(registry()))
+          .exec(
+              new ResultCallback.Adapter<PushResponseItem>() {
+                @Override
+                public void onNext(PushResponseItem item) {
+                  if (item.isErrorIndicated()) {
+                    error.append(item.getError());
+                  }
+                }
+              })
+          .awaitCompletion(2, TimeUnit.MINUTES);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    if (error.length() > 0) {
+      throw new IllegalStateException("push of " + target + " failed: " + error);
+    }
+    if (!keep) {
+      client.removeImageCmd(target).exec();
+    }
   }
 
   private static DockerEngine start() {

@@ -10,13 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.InspectContainerResponse;
-import com.github.dockerjava.api.model.AuthConfig;
 import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.HealthCheck;
-import com.github.dockerjava.api.model.PushResponseItem;
 import dev.crewchief.adapters.DockerEngine;
 import dev.crewchief.adapters.PostgresServer;
 import dev.crewchief.adapters.Sandbox;
@@ -100,16 +97,11 @@ class AtmosphereDeployIT {
     // The release images in the registry: 36-0 runs now (pulled long ago), 36-1 and 36-2 are
     // only in the registry, so the deployment's pulls are real pulls with the login.
     repo = engine.registry() + "/crewchief/app";
-    JsonNode login = JSON.readTree(Files.readString(engine.registryAuthFile()));
-    registryPassword = login.get("password").asText();
-    AuthConfig auth =
-        new AuthConfig()
-            .withUsername(login.get("username").asText())
-            .withPassword(registryPassword)
-            .withRegistryAddress(engine.registry());
-    push(engine.imageV1(), "v36-0", auth, true);
-    push(engine.imageV2(), "v36-1", auth, false);
-    push(engine.imageV3(), "v36-2", auth, false);
+    registryPassword =
+        JSON.readTree(Files.readString(engine.registryAuthFile())).get("password").asText();
+    engine.push(docker, engine.imageV1(), repo + ":v36-0", true);
+    engine.push(docker, engine.imageV2(), repo + ":v36-1", false);
+    engine.push(docker, engine.imageV3(), repo + ":v36-2", false);
 
     maint = Files.createDirectories(dir.resolve("maintenance"));
     appPort = freePort();
@@ -441,30 +433,6 @@ class AtmosphereDeployIT {
             stop.formatted("atmosphere"),
             secrets,
             compose);
-  }
-
-  /** Tags a local image into the registry and pushes it; keeps the registry name or not. */
-  static void push(String local, String tag, AuthConfig auth, boolean keep) throws Exception {
-    docker.tagImageCmd(local, repo, tag).exec();
-    StringBuilder error = new StringBuilder();
-    docker
-        .pushImageCmd(repo)
-        .withTag(tag)
-        .withAuthConfig(auth)
-        .exec(
-            new ResultCallback.Adapter<PushResponseItem>() {
-              @Override
-              public void onNext(PushResponseItem item) {
-                if (item.isErrorIndicated()) {
-                  error.append(item.getError());
-                }
-              }
-            })
-        .awaitCompletion(2, TimeUnit.MINUTES);
-    assertEquals("", error.toString(), "push of " + repo + ":" + tag);
-    if (!keep) {
-      docker.removeImageCmd(repo + ":" + tag).exec();
-    }
   }
 
   /** Container 1 of a service, as docker-compose creates it, on the host network. */

@@ -7,7 +7,8 @@ import io.temporal.activity.ActivityMethod;
  * A Docker Engine API (docker-java) with docker-compose services on it. Failure types: {@code
  * DockerUnreachable} (retried), {@code ServiceNotFound}, {@code ImageNotFound}, {@code
  * ContainerExecFailed}, {@code BackupImageExists}, {@code ContainerUnhealthy}, {@code InvalidInput}
- * (not retryable; the message says what to change).
+ * (not retryable; the message says what to change); {@code ImageNotPublished} (retried: the tag is
+ * not in the registry yet).
  */
 @ActivityInterface
 public interface DockerActivities {
@@ -34,6 +35,15 @@ public interface DockerActivities {
   /** Pull an image from its registry. */
   @ActivityMethod(name = "Docker.pullImage")
   ActionResult pullImage(PullRequest request);
+
+  /**
+   * Pull the image of a tag that may not be published yet (a CI build from the release tag): a
+   * registry that does not know the tag yet is a retryable {@code ImageNotPublished}, so a retry
+   * policy with backoff coefficient 1 polls until it appears; a refused login stays {@code
+   * ImageNotFound}, which no wait fixes.
+   */
+  @ActivityMethod(name = "Docker.awaitImage")
+  ActionResult awaitImage(PullRequest request);
 
   /**
    * {@code up -d} with a new image: the service's containers are replaced by ones from the image

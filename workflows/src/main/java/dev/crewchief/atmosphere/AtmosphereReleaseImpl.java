@@ -39,6 +39,8 @@ public final class AtmosphereReleaseImpl extends ReleaseWorkflow implements Atmo
   private static final DateTimeFormatter WHEN =
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(ZoneOffset.UTC);
 
+  static final String AWAIT_IMAGE_CHANGE = "release-await-image";
+
   @WorkflowInit
   public AtmosphereReleaseImpl(AtmosphereReleaseRequest request) {
     super(request.context());
@@ -204,18 +206,17 @@ public final class AtmosphereReleaseImpl extends ReleaseWorkflow implements Atmo
                           .setDoNotRetry("InvalidInput")
                           .build())
                   .build());
+      // Releases started before awaitImage existed poll with pullImage, whose "not found" is
+      // final: they keep it on replay.
+      boolean await = Workflow.getVersion(AWAIT_IMAGE_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1;
       for (String service : r.production().services()) {
         String image = r.production().site().image(service, version);
+        PullRequest pull =
+            new PullRequest(
+                "wait for " + image, r.production().site().engine(), image, false, ctx.dryRun());
         release.step(
             "wait until the image " + image + " exists",
-            () ->
-                poller.pullImage(
-                    new PullRequest(
-                        "wait for " + image,
-                        r.production().site().engine(),
-                        image,
-                        false,
-                        ctx.dryRun())));
+            () -> await ? poller.awaitImage(pull) : poller.pullImage(pull));
       }
     }
 

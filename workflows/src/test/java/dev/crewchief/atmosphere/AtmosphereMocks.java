@@ -46,6 +46,7 @@ final class AtmosphereMocks {
     when(docker.startService(any())).thenReturn(ok);
     when(docker.commitContainer(any())).thenReturn(ok);
     when(docker.pullImage(any())).thenReturn(ok);
+    when(docker.awaitImage(any())).thenReturn(ok);
     when(docker.recreateService(any())).thenReturn(new ContainerResult("recreated", false, null));
     when(postgres.dumpDatabase(any()))
         .thenReturn(new DumpResult("dumped", false, "/root/x", 10, 2));

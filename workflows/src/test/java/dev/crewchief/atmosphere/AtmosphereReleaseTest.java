@@ -276,7 +276,7 @@ class AtmosphereReleaseTest {
     o.verify(webhook).post(any());
     o.verify(git)
         .cutRelease(argThat(c -> c.version().equals("36-1") && c.tagName().equals("v36-1")));
-    o.verify(docker).pullImage(argThat(p -> p.image().equals("cyverse/troposphere:v36-1")));
+    o.verify(docker).awaitImage(argThat(p -> p.image().equals("cyverse/troposphere:v36-1")));
     // Beta: its own dumps first; production's come after the beta gate.
     o.verify(postgres).dumpDatabase(argThat(d -> d.fileName().startsWith("atmo-")));
     o.verify(docker).recreateService(argThat(d -> d.service().service().equals("atmosphere")));
@@ -327,6 +327,35 @@ class AtmosphereReleaseTest {
     o.verify(proxy).linkSite(argThat(l -> l.target().endsWith("/proxy.conf")));
     o.verify(proxy).probe(argThat(p -> "Atmosphere".equals(p.expect())));
     o.verify(docker, times(2)).exec(argThat(e -> e.command().get(2).contains("maintenance stop")));
+  }
+
+  @Test
+  void theReleaseWaitsForTheImagesOfItsTagUntilTheyArePublished(WorkflowClient client) {
+    ApplicationFailure notYet =
+        ApplicationFailure.newFailure("no cyverse/atmosphere:v36-1 yet", "ImageNotPublished");
+    when(docker.awaitImage(argThat(p -> p != null && p.image().equals("cyverse/atmosphere:v36-1"))))
+        .thenThrow(notYet, notYet, notYet)
+        .thenReturn(new ActionResult("pulled", false, ""));
+    AtmosphereRelease wf = start(client, now().plus(Duration.ofDays(5)), false, false);
+    awaitGate(wf, DeploymentDay.TEST_GATE);
+    // Polled (every minute) until the build published it, then the release went on.
+    verify(docker, times(4)).awaitImage(argThat(p -> p.image().equals("cyverse/atmosphere:v36-1")));
+    wf.decideGate(
+        new GateDecision(DeploymentDay.TEST_GATE, GateDecision.Decision.APPROVE, "sgregory", ""));
+    assertEquals(
+        ReleaseStatus.SUCCEEDED,
+        WorkflowStub.fromTyped(wf).getResult(ReleaseResult.class).progress().status());
+  }
+
+  @Test
+  void anImageThatNeverAppearsFailsTheReleaseBeforeAnythingIsTouched(WorkflowClient client) {
+    when(docker.awaitImage(any()))
+        .thenThrow(ApplicationFailure.newFailure("no image yet", "ImageNotPublished"));
+    AtmosphereRelease wf = start(client, now().plus(Duration.ofDays(5)), false, false);
+    ApplicationFailure f = failure(wf);
+    assertTrue(f.getOriginalMessage().contains("wait until the image"), f.getOriginalMessage());
+    verify(postgres, never()).dumpDatabase(any());
+    verify(docker, never()).stopService(any());
   }
 
   @Test

@@ -514,6 +514,35 @@ public final class DockerActivitiesImpl implements DockerActivities {
         });
   }
 
+  @Override
+  public ActionResult awaitImage(PullRequest r) {
+    try {
+      return pullImage(r);
+    } catch (ApplicationFailure f) {
+      if ("ImageNotFound".equals(f.getType()) && notPublishedYet(f.getOriginalMessage())) {
+        throw ApplicationFailure.newFailure(
+            "the registry has no "
+                + r.image()
+                + " yet (it answers that the tag is unknown): waiting for its build",
+            "ImageNotPublished");
+      }
+      throw f;
+    }
+  }
+
+  /**
+   * Whether a registry's refusal means the tag is not there yet rather than a refused login: a
+   * registry answers "manifest unknown" for a tag it does not have, "unauthorized" or "denied" when
+   * the credentials may not read the repository.
+   */
+  static boolean notPublishedYet(String message) {
+    String m = message.toLowerCase();
+    return (m.contains("manifest unknown") || m.contains("not found"))
+        && !m.contains("unauthorized")
+        && !m.contains("authentication required")
+        && !m.contains("denied");
+  }
+
   private void pull(DockerClient c, EngineRef engine, String image) {
     int at = image.indexOf('@');
     int colon = image.lastIndexOf(':');
