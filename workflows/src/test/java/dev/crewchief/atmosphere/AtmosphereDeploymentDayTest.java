@@ -355,6 +355,26 @@ class AtmosphereDeploymentDayTest {
   }
 
   @Test
+  void aCancelledDayRollsBackLikeARejectedOne(WorkflowClient client) {
+    AtmosphereDeploymentDay wf = start(client);
+    assertTrue(awaitGate(wf));
+    WorkflowStub.fromTyped(wf).cancel();
+    assertThrows(
+        WorkflowFailedException.class,
+        () -> WorkflowStub.fromTyped(wf).getResult(ReleaseResult.class));
+    assertEquals(ReleaseStatus.CANCELLED, wf.progress().status());
+    // crewchief cancel: the compose tags, the backups, the proxy, then maintenance, as on a no.
+    InOrder o = inOrder(git, docker, proxy);
+    o.verify(git).setImageTags(argThat(t -> OLD_ATMO.equals(t.images().get("atmosphere"))));
+    o.verify(docker).recreateService(argThat(d -> d.image().equals(BACKUP_TROPO)));
+    o.verify(docker).recreateService(argThat(d -> d.image().equals(BACKUP_ATMO)));
+    o.verify(proxy).linkSite(argThat(l -> l.target().endsWith("/proxy.conf")));
+    o.verify(proxy).probe(argThat(p -> "Atmosphere".equals(p.expect())));
+    o.verify(docker, times(2))
+        .exec(argThat((ExecRequest e) -> e.command().get(2).contains("maintenance stop")));
+  }
+
+  @Test
   void onlyTheDriverPassesTheGate(WorkflowClient client) {
     AtmosphereDeploymentDay wf = start(client);
     assertTrue(awaitGate(wf));
