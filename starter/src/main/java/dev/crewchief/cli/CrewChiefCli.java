@@ -150,10 +150,22 @@ public final class CrewChiefCli {
   abstract static class StartOptions {
     @ParentCommand Start start;
 
+    // Declared here rather than by mixinStandardHelpOptions, whose -V/--version would collide with
+    // the release's --version and take --help away with it.
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "Show this help message and exit.")
+    boolean help;
+
     @Option(names = "--env", required = true, description = "environment from crewchief.yaml")
     String environment;
 
-    @Option(names = "--version", required = true, description = "the release, e.g. 2014r1")
+    @Option(
+        names = "--version",
+        required = true,
+        description =
+            "the release: RandoPony's year and number (2014r1), Atmosphere's Major-Minor (36-1)")
     String version;
 
     @Option(
@@ -342,7 +354,6 @@ public final class CrewChiefCli {
 
   @Command(
       name = StagingDeploy.RUNBOOK,
-      mixinStandardHelpOptions = true,
       description = "RandoPony: deploy a release to its staging app (first deployment or update).")
   static final class RandoPonyStaging extends StartOptions implements Callable<Integer> {
     @Override
@@ -360,7 +371,6 @@ public final class CrewChiefCli {
 
   @Command(
       name = PromoteToProduction.RUNBOOK,
-      mixinStandardHelpOptions = true,
       description = "RandoPony: promote a staging release to production.")
   static final class RandoPonyPromote extends StartOptions implements Callable<Integer> {
     @Option(
@@ -401,7 +411,6 @@ public final class CrewChiefCli {
 
   @Command(
       name = AtmosphereHotfix.RUNBOOK,
-      mixinStandardHelpOptions = true,
       description = {
         "Atmosphere: swap a service's container for one on the version's image with no downtime"
             + " (scale to two without recreating, wait until the new one is ready, remove the old"
@@ -431,7 +440,6 @@ public final class CrewChiefCli {
 
   @Command(
       name = AtmosphereDeploymentDay.RUNBOOK,
-      mixinStandardHelpOptions = true,
       description = {
         "Atmosphere: deployment day alone on one environment, e.g. atmobeta, or production outside"
             + " the release calendar (the runbook's \"Upgrading with Atmosphere-Docker\"): both"
@@ -488,7 +496,6 @@ public final class CrewChiefCli {
 
   @Command(
       name = AtmosphereRelease.RUNBOOK,
-      mixinStandardHelpOptions = true,
       description = {
         "Atmosphere: the whole release calendar. The maintenance notice goes out --notice-lead"
             + " (config) before the window and at least two working days before it; the changelog"
@@ -797,7 +804,6 @@ public final class CrewChiefCli {
 
   @Command(
       name = "list",
-      mixinStandardHelpOptions = true,
       description = {
         "List releases, newest first.",
         "On a server with the Crew Chief search attributes registered the filters are visibility"
@@ -817,6 +823,13 @@ public final class CrewChiefCli {
             "timedout", "TimedOut");
 
     @ParentCommand CrewChiefCli cli;
+
+    // Not mixinStandardHelpOptions: its --version would collide with the filter's.
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "Show this help message and exit.")
+    boolean help;
 
     @Option(names = "--runbook", description = "e.g. randopony-promote")
     String runbook;
