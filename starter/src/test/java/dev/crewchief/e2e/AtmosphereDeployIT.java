@@ -320,6 +320,13 @@ class AtmosphereDeployIT {
           s.status() == 200 && s.body().contains(MAINTENANCE),
           "the proxy answered " + s + " while the containers were down");
     }
+    System.out.println(
+        id
+            + ": containers down for "
+            + Duration.between(from, to).toMillis()
+            + " ms (first stop to last recreate); the proxy gave the maintenance page to all "
+            + during.size()
+            + " requests meanwhile");
   }
 
   /** The day's date as the CLI gave it to the release (it names the dumps and the title). */
