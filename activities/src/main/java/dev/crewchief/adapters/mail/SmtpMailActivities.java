@@ -178,6 +178,10 @@ public final class SmtpMailActivities implements MailActivities {
               + " is not of the form file:/path or env:NAME: configure references, never the"
               + " secrets themselves");
     }
+    if (s.caFile() != null && !s.caFile().startsWith("/")) {
+      throw invalid(
+          "caFile '" + s.caFile() + "' of mail server " + name + " must be an absolute path");
+    }
     InternetAddress from = address(r.from(), "sender (from)");
     if (r.to() == null || r.to().isEmpty()) {
       throw invalid("no recipients for step " + r.step() + ": configure at least one address");
@@ -258,6 +262,10 @@ public final class SmtpMailActivities implements MailActivities {
     p.put("mail.smtp.auth", String.valueOf(auth));
     // All or nobody: see the class comment.
     p.put("mail.smtp.sendpartial", "false");
+    if (s.caFile() != null && !s.security().equals("none")) {
+      // Used for both the STARTTLS upgrade and TLS from the first byte.
+      p.put("mail.smtp.ssl.socketFactory", trusting(s));
+    }
     switch (s.security()) {
       case "starttls" -> {
         // Required, not just enabled: a server (or a man in the middle) that does not offer
@@ -273,6 +281,50 @@ public final class SmtpMailActivities implements MailActivities {
       default -> {}
     }
     return p;
+  }
+
+  /**
+   * TLS sockets that trust exactly the certificates of the server's {@code caFile} (the name check
+   * stays on: {@code checkserveridentity}).
+   */
+  private static javax.net.ssl.SSLSocketFactory trusting(MailServerRef s) {
+    java.nio.file.Path file = java.nio.file.Path.of(s.caFile());
+    try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+      java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+      trust.load(null, null);
+      int n = 0;
+      for (java.security.cert.Certificate cert :
+          java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        trust.setCertificateEntry("ca-" + n++, cert);
+      }
+      if (n == 0) {
+        throw invalid(
+            "caFile " + file + " of " + s.describe() + " holds no PEM certificate: check the file");
+      }
+      javax.net.ssl.TrustManagerFactory tmf =
+          javax.net.ssl.TrustManagerFactory.getInstance(
+              javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(trust);
+      javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+      ctx.init(null, tmf.getTrustManagers(), null);
+      return ctx.getSocketFactory();
+    } catch (IOException e) {
+      throw invalid(
+          "cannot read caFile "
+              + file
+              + " of "
+              + s.describe()
+              + " on this worker: "
+              + e.getMessage());
+    } catch (java.security.GeneralSecurityException e) {
+      throw invalid(
+          "caFile "
+              + file
+              + " of "
+              + s.describe()
+              + " is not a PEM certificate: "
+              + e.getMessage());
+    }
   }
 
   private MimeMessage message(Session session, MailRequest r, Checked c) {
@@ -347,6 +399,14 @@ public final class SmtpMailActivities implements MailActivities {
         n = n instanceof MessagingException m ? m.getNextException() : null;
       }
       int code = f instanceof SMTPSendFailedException sf ? sf.getReturnCode() : -1;
+      if (code == 530 && why.toLowerCase(Locale.ROOT).contains("starttls")) {
+        return ApplicationFailure.newNonRetryableFailure(
+            s.describe()
+                + " requires STARTTLS before it takes mail: configure security starttls ("
+                + why
+                + ")",
+            "MailTlsFailed");
+      }
       if (code == 530 || code == 535 || code == 534) {
         return ApplicationFailure.newNonRetryableFailure(
             s.describe()
@@ -380,7 +440,9 @@ public final class SmtpMailActivities implements MailActivities {
           "MailRejected");
     }
     Throwable cause = rootCause(e);
-    if (cause instanceof SSLException) {
+    // The handshake's SSLException sits above its own cause (a certificate path that does not
+    // build, say), so the whole chain is looked at, not its end.
+    if (inChain(e, SSLException.class)) {
       return ApplicationFailure.newNonRetryableFailure(
           "TLS with "
               + s.describe()
@@ -436,6 +498,21 @@ public final class SmtpMailActivities implements MailActivities {
       // send it again.
       log.warn("step '{}': closing the SMTP connection failed: {}", r.step(), e.getMessage());
     }
+  }
+
+  private static boolean inChain(Throwable e, Class<? extends Throwable> type) {
+    Throwable c = e;
+    for (int i = 0; i < 10 && c != null; i++) {
+      if (type.isInstance(c)) {
+        return true;
+      }
+      Throwable next =
+          c instanceof MessagingException m && m.getNextException() != null
+              ? m.getNextException()
+              : c.getCause();
+      c = next == c ? null : next;
+    }
+    return false;
   }
 
   private static Throwable rootCause(Throwable e) {
