@@ -174,7 +174,8 @@ public final class AtmosphereHotfixImpl extends ReleaseWorkflow implements Atmos
             ReleaseWorkflow.options(
                 Duration.ofMinutes(2),
                 null,
-                ReleaseWorkflow.remoteRetry("InvalidInput", "ComposeFileInvalid", "RepoMissing")));
+                ReleaseWorkflow.remoteRetry(
+                    "InvalidInput", "ComposeFileInvalid", "RepoMissing", "GitMissing")));
     Map<String, String> previous = new LinkedHashMap<>();
     release.onRollback(
         "image tag in " + compose.file() + " back to the old one",
