@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MailStartTlsAdapterTest {
   static SmtpServer smtp;
-  static final String MESSAGE_ID = "<release-atmosphere-release-prod-36-1.notice@crewchief>";
+  static final String MESSAGE_ID = MailAdapterTest.MESSAGE_ID;
 
   @TempDir Path tmp;
 
@@ -49,15 +49,7 @@ class MailStartTlsAdapterTest {
   }
 
   static MailRequest notice(MailServerRef server, List<String> to) {
-    return new MailRequest(
-        "maintenance notice",
-        server,
-        "Crew Chief <crewchief@example.org>",
-        to,
-        "Scheduled maintenance: Atmosphere v36-1",
-        "Atmosphere will be down for maintenance.\n",
-        MESSAGE_ID,
-        false);
+    return MailAdapterTest.notice(server, to, false);
   }
 
   ApplicationFailure refused(String type, MailRequest r) throws Exception {
@@ -98,21 +90,7 @@ class MailStartTlsAdapterTest {
     assertTrue(f.getOriginalMessage().contains("certificate"), f.getOriginalMessage());
     // A caFile with other certificates is no better.
     Path other = tmp.resolve("other-ca.pem");
-    Sandbox.run(
-        "openssl",
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=someone-else",
-        "-keyout",
-        tmp.resolve("k.pem").toString(),
-        "-out",
-        other.toString());
+    SmtpServer.selfSigned("/CN=someone-else", null, tmp.resolve("k.pem"), other);
     refused(
         "MailTlsFailed",
         notice(

@@ -52,6 +52,31 @@ public final class SmtpServer {
     }
   }
 
+  /** A self-signed certificate and its key, made by openssl, valid for two days. */
+  public static void selfSigned(String subject, String altNames, Path key, Path cert) {
+    List<String> cmd =
+        new java.util.ArrayList<>(
+            List.of(
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                subject,
+                "-keyout",
+                key.toString(),
+                "-out",
+                cert.toString()));
+    if (altNames != null) {
+      cmd.addAll(List.of("-addext", altNames));
+    }
+    Sandbox.run(cmd.toArray(String[]::new));
+  }
+
   private static SmtpServer start() {
     try {
       Path tools =
@@ -67,23 +92,11 @@ public final class SmtpServer {
                 + " install aiosmtpd==1.4.6");
       }
       Path dir = Files.createTempDirectory("crewchief-smtp-");
-      Sandbox.run(
-          "openssl",
-          "req",
-          "-x509",
-          "-newkey",
-          "rsa:2048",
-          "-nodes",
-          "-days",
-          "2",
-          "-subj",
+      selfSigned(
           "/CN=localhost",
-          "-addext",
           "subjectAltName=DNS:localhost,IP:127.0.0.1",
-          "-keyout",
-          dir.resolve("key.pem").toString(),
-          "-out",
-          dir.resolve("cert.pem").toString());
+          dir.resolve("key.pem"),
+          dir.resolve("cert.pem"));
       int port;
       try (ServerSocket s = new ServerSocket(0)) {
         port = s.getLocalPort();

@@ -146,17 +146,26 @@ public final class CrewChiefCli {
     }
   }
 
-  /** Options every release start shares. */
-  abstract static class StartOptions {
-    @ParentCommand Start start;
+  /** A runbook in an environment: where one release at a time may run. */
+  record Lane(String runbook, String environment) {}
 
-    // Declared here rather than by mixinStandardHelpOptions, whose -V/--version would collide with
-    // the release's --version and take --help away with it.
+  /**
+   * -h/--help alone, for commands with a --version option of their own, where the standard help
+   * mixin's -V/--version would collide with it and take --help away with it.
+   */
+  static final class HelpOption {
     @Option(
         names = {"-h", "--help"},
         usageHelp = true,
         description = "Show this help message and exit.")
     boolean help;
+  }
+
+  /** Options every release start shares. */
+  abstract static class StartOptions {
+    @ParentCommand Start start;
+
+    @CommandLine.Mixin HelpOption help;
 
     @Option(names = "--env", required = true, description = "environment from crewchief.yaml")
     String environment;
@@ -210,11 +219,11 @@ public final class CrewChiefCli {
       String id = ReleaseIds.workflowId(runbook, environment, version);
       for (WorkflowExecutionInfo open : Releases.list(s.stubs(), s.namespace(), null, true)) {
         String other = open.getExecution().getWorkflowId();
-        String[] of = identity(open);
+        Lane of = identity(open);
         if (of == null || other.equals(id)) {
           continue;
         }
-        if (of[0].equals(runbook) && of[1].equals(environment)) {
+        if (of.equals(new Lane(runbook, environment))) {
           throw new Releases.Refused(
               "another "
                   + runbook
@@ -226,22 +235,20 @@ public final class CrewChiefCli {
                   + other
                   + "`)");
         }
-        for (String[] x : exclusiveWith()) {
-          if (of[0].equals(x[0]) && of[1].equals(x[1])) {
-            throw new Releases.Refused(
-                other
-                    + " ("
-                    + of[0]
-                    + " in "
-                    + of[1]
-                    + ") is running and works on the same containers as "
-                    + runbook
-                    + " in "
-                    + environment
-                    + ": wait for it (`crewchief watch "
-                    + other
-                    + "`) or cancel it first");
-          }
+        if (exclusiveWith().contains(of)) {
+          throw new Releases.Refused(
+              other
+                  + " ("
+                  + of.runbook()
+                  + " in "
+                  + of.environment()
+                  + ") is running and works on the same containers as "
+                  + runbook
+                  + " in "
+                  + environment
+                  + ": wait for it (`crewchief watch "
+                  + other
+                  + "`) or cancel it first");
         }
       }
       WorkflowOptions.Builder options =
@@ -255,8 +262,7 @@ public final class CrewChiefCli {
       List<String> sa = searchAttributes(s);
       if (!sa.isEmpty()) {
         options.setTypedSearchAttributes(
-            SearchAttributes.identity(
-                new ReleaseContext(runbook, environment, version, dryRun, null, null, null, sa)));
+            SearchAttributes.identity(runbook, environment, version, sa));
       }
       WorkflowStub stub = client.newUntypedWorkflowStub(type, options.build());
       try {
@@ -294,21 +300,21 @@ public final class CrewChiefCli {
      * has them (so a release's beta day, ...-36-1-beta, counts as deployment day on beta), else
      * read from its id with the runbook's version form (so prod-eu's releases are not prod's).
      */
-    static String[] identity(WorkflowExecutionInfo info) {
+    static Lane identity(WorkflowExecutionInfo info) {
       String runbook = Releases.keyword(info, SearchAttributes.RUNBOOK);
       String env = Releases.keyword(info, SearchAttributes.ENVIRONMENT);
       if (runbook != null && env != null) {
-        return new String[] {runbook, env};
+        return new Lane(runbook, env);
       }
       String[] parsed = ListCmd.parse(info.getExecution().getWorkflowId());
-      return parsed == null ? null : new String[] {parsed[0], parsed[1]};
+      return parsed == null ? null : new Lane(parsed[0], parsed[1]);
     }
 
     /**
-     * Other runbooks (runbook, environment) that must not run while this one starts: they act on
-     * the same systems. None by default.
+     * Other runbooks in an environment that must not run while this one starts: they act on the
+     * same systems. None by default.
      */
-    List<String[]> exclusiveWith() {
+    List<Lane> exclusiveWith() {
       return List.of();
     }
 
@@ -452,8 +458,8 @@ public final class CrewChiefCli {
   static final class AtmosphereDeployCmd extends StartOptions implements Callable<Integer> {
     /** A release's deployment day on this environment would stop the same containers. */
     @Override
-    List<String[]> exclusiveWith() {
-      return List.<String[]>of(new String[] {AtmosphereRelease.RUNBOOK, environment});
+    List<Lane> exclusiveWith() {
+      return List.of(new Lane(AtmosphereRelease.RUNBOOK, environment));
     }
 
     @Option(
@@ -506,8 +512,8 @@ public final class CrewChiefCli {
   static final class AtmosphereReleaseCmd extends StartOptions implements Callable<Integer> {
     /** A deployment day on this environment already works on the same containers. */
     @Override
-    List<String[]> exclusiveWith() {
-      return List.<String[]>of(new String[] {AtmosphereDeploymentDay.RUNBOOK, environment});
+    List<Lane> exclusiveWith() {
+      return List.of(new Lane(AtmosphereDeploymentDay.RUNBOOK, environment));
     }
 
     @Option(
@@ -824,12 +830,7 @@ public final class CrewChiefCli {
 
     @ParentCommand CrewChiefCli cli;
 
-    // Not mixinStandardHelpOptions: its --version would collide with the filter's.
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "Show this help message and exit.")
-    boolean help;
+    @CommandLine.Mixin HelpOption help;
 
     @Option(names = "--runbook", description = "e.g. randopony-promote")
     String runbook;

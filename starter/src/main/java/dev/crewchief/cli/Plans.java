@@ -178,12 +178,11 @@ final class Plans {
                 + file
                 + "'");
       }
+      java.nio.file.Path name = java.nio.file.Path.of(cc.path()).getFileName();
       compose =
           new ComposeFileRef(
               new GitRepoRef(
-                  java.nio.file.Path.of(cc.path()).getFileName() == null
-                      ? "compose checkout"
-                      : java.nio.file.Path.of(cc.path()).getFileName().toString(),
+                  name == null ? "compose checkout" : name.toString(),
                   cc.path(),
                   cc.remote(),
                   cc.branch()),
@@ -393,7 +392,7 @@ final class Plans {
     }
     String date = today.toString();
     return new AtmosphereDeploymentDay.DayRequest(
-        context, day, date, date + " v" + context.version() + " deployment", text);
+        context, day, date, DayPlan.maintenanceTitle(date, context.version()), text);
   }
 
   /** Checks that a person named on the command line is one of the environment's people. */

@@ -233,12 +233,12 @@ class PlansTest {
 
   @Test
   void oneReleaseAtATimeIsPerRunbookAndEnvironmentNotPerIdPrefix() {
-    assertArrayEquals(
-        new String[] {"atmosphere-hotfix", "prod"},
+    assertEquals(
+        new CrewChiefCli.Lane("atmosphere-hotfix", "prod"),
         CrewChiefCli.StartOptions.identity(
             open("release-atmosphere-hotfix-prod-36-7", null, null)));
-    assertArrayEquals(
-        new String[] {"atmosphere-hotfix", "prod-eu"},
+    assertEquals(
+        new CrewChiefCli.Lane("atmosphere-hotfix", "prod-eu"),
         CrewChiefCli.StartOptions.identity(
             open("release-atmosphere-hotfix-prod-eu-36-7", null, null)),
         "prod-eu is another environment");
@@ -246,13 +246,14 @@ class PlansTest {
     assertNull(
         CrewChiefCli.StartOptions.identity(
             open("release-atmosphere-release-prod-36-1-beta", null, null)));
-    assertArrayEquals(
-        new String[] {"atmosphere-deploy", "atmobeta"},
+    assertEquals(
+        new CrewChiefCli.Lane("atmosphere-deploy", "atmobeta"),
         CrewChiefCli.StartOptions.identity(
             open("release-atmosphere-release-prod-36-1-beta", "atmosphere-deploy", "atmobeta")));
     CrewChiefCli.AtmosphereDeployCmd deploy = new CrewChiefCli.AtmosphereDeployCmd();
     deploy.environment = "prod";
-    assertArrayEquals(new String[] {"atmosphere-release", "prod"}, deploy.exclusiveWith().get(0));
+    assertEquals(
+        List.of(new CrewChiefCli.Lane("atmosphere-release", "prod")), deploy.exclusiveWith());
     assertTrue(new CrewChiefCli.AtmosphereHotfixCmd().exclusiveWith().isEmpty());
   }
 }

@@ -5,11 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.crewchief.atmosphere.AtmosphereDeploymentDayImpl;
-import dev.crewchief.atmosphere.AtmosphereHotfixImpl;
-import dev.crewchief.atmosphere.AtmosphereReleaseImpl;
-import dev.crewchief.randopony.PromoteToProductionImpl;
-import dev.crewchief.randopony.StagingDeployImpl;
+import dev.crewchief.release.ReleaseWorkflows;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;
 import io.temporal.common.WorkflowExecutionHistory;
@@ -20,6 +16,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -87,13 +84,8 @@ final class Histories implements AutoCloseable {
    */
   void replayAndKeep(String id) throws Exception {
     WorkflowExecutionHistory h = fetch(id);
-    WorkflowReplayer.replayWorkflowExecution(
-        h,
-        StagingDeployImpl.class,
-        PromoteToProductionImpl.class,
-        AtmosphereHotfixImpl.class,
-        AtmosphereDeploymentDayImpl.class,
-        AtmosphereReleaseImpl.class);
+    Class<?>[] all = ReleaseWorkflows.implementations();
+    WorkflowReplayer.replayWorkflowExecution(h, all[0], Arrays.copyOfRange(all, 1, all.length));
     Path dir = Path.of("target", "histories");
     Files.createDirectories(dir);
     Files.writeString(dir.resolve(id + ".json"), h.toJson(true));

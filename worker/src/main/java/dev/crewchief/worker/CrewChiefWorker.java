@@ -12,12 +12,8 @@ import dev.crewchief.adapters.secrets.SecretResolver;
 import dev.crewchief.adapters.ssh.RemoteHostActivitiesImpl;
 import dev.crewchief.adapters.ssh.SshHosts;
 import dev.crewchief.adapters.webhook.HttpWebhookActivities;
-import dev.crewchief.atmosphere.AtmosphereDeploymentDayImpl;
-import dev.crewchief.atmosphere.AtmosphereHotfixImpl;
-import dev.crewchief.atmosphere.AtmosphereReleaseImpl;
 import dev.crewchief.config.LoadedConfig;
-import dev.crewchief.randopony.PromoteToProductionImpl;
-import dev.crewchief.randopony.StagingDeployImpl;
+import dev.crewchief.release.ReleaseWorkflows;
 import io.temporal.client.WorkflowClient;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
@@ -47,12 +43,7 @@ public final class CrewChiefWorker implements AutoCloseable {
         factory.newWorker(
             config.config().taskQueueOrDefault(),
             WorkerOptions.newBuilder().setMaxConcurrentActivityExecutionSize(20).build());
-    worker.registerWorkflowImplementationTypes(
-        StagingDeployImpl.class,
-        PromoteToProductionImpl.class,
-        AtmosphereHotfixImpl.class,
-        AtmosphereReleaseImpl.class,
-        AtmosphereDeploymentDayImpl.class);
+    worker.registerWorkflowImplementationTypes(ReleaseWorkflows.implementations());
     SecretResolver secrets = new SecretResolver(env);
     SshHosts ssh = new SshHosts(secrets);
     // One Docker client per engine, made on first use and closed with the worker.

@@ -82,7 +82,7 @@ public final class AtmosphereReleaseImpl extends ReleaseWorkflow implements Atmo
               + WHEN.format(MaintenanceCalendar.earliestWindow(now)));
     }
     release.note("crew chief: " + r.crewChief() + ", driver: " + r.driver());
-    String title = DAY.format(r.window()) + " v" + version + " deployment";
+    String title = DayPlan.maintenanceTitle(DAY.format(r.window()), version);
     String message = r.maintenanceMessage();
 
     // Two weeks prior: the notice, on time.

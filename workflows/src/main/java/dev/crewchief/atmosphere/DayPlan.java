@@ -38,4 +38,10 @@ public record DayPlan(
     Map<String, List<String>> maintenanceStart,
     Map<String, List<String>> maintenanceStop,
     GitRepoRef secrets,
-    boolean testGate) {}
+    boolean testGate) {
+
+  /** The maintenance title of a day, as the runbook writes it: "2019-06-16 v36-1 deployment". */
+  public static String maintenanceTitle(String date, String version) {
+    return date + " v" + version + " deployment";
+  }
+}

@@ -24,17 +24,23 @@ public final class SearchAttributes {
    * server has registered (the context's list), for a release started from a workflow.
    */
   public static io.temporal.common.SearchAttributes identity(ReleaseContext ctx) {
+    return identity(ctx.runbook(), ctx.environment(), ctx.version(), ctx.searchAttributes());
+  }
+
+  /** The same, from its parts and the names the server has registered. */
+  public static io.temporal.common.SearchAttributes identity(
+      String runbook, String environment, String version, List<String> registered) {
     io.temporal.common.SearchAttributes.Builder b =
         io.temporal.common.SearchAttributes.newBuilder();
-    List<String> known = ctx.searchAttributes() == null ? List.of() : ctx.searchAttributes();
+    List<String> known = registered == null ? List.of() : registered;
     if (known.contains(RUNBOOK.getName())) {
-      b.set(RUNBOOK, ctx.runbook());
+      b.set(RUNBOOK, runbook);
     }
     if (known.contains(ENVIRONMENT.getName())) {
-      b.set(ENVIRONMENT, ctx.environment());
+      b.set(ENVIRONMENT, environment);
     }
     if (known.contains(VERSION.getName())) {
-      b.set(VERSION, ctx.version());
+      b.set(VERSION, version);
     }
     return b.build();
   }

@@ -2,15 +2,11 @@ package dev.crewchief.release;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.crewchief.atmosphere.AtmosphereDeploymentDayImpl;
-import dev.crewchief.atmosphere.AtmosphereHotfixImpl;
-import dev.crewchief.atmosphere.AtmosphereReleaseImpl;
-import dev.crewchief.randopony.PromoteToProductionImpl;
-import dev.crewchief.randopony.StagingDeployImpl;
 import io.temporal.testing.WorkflowReplayer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
@@ -32,6 +28,7 @@ import org.junit.jupiter.api.TestFactory;
  */
 class RecordedHistoriesReplayTest {
   private static final Path DIR = Path.of("src/test/resources/histories");
+  private static final Class<?>[] ALL = ReleaseWorkflows.implementations();
 
   @TestFactory
   Stream<DynamicTest> everyRecordedHistoryReplays() throws IOException {
@@ -47,11 +44,6 @@ class RecordedHistoriesReplayTest {
                     f.getFileName().toString(),
                     () ->
                         WorkflowReplayer.replayWorkflowExecution(
-                            Files.readString(f),
-                            StagingDeployImpl.class,
-                            PromoteToProductionImpl.class,
-                            AtmosphereHotfixImpl.class,
-                            AtmosphereDeploymentDayImpl.class,
-                            AtmosphereReleaseImpl.class)));
+                            Files.readString(f), ALL[0], Arrays.copyOfRange(ALL, 1, ALL.length))));
   }
 }

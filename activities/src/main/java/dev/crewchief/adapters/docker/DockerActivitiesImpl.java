@@ -470,6 +470,16 @@ public final class DockerActivitiesImpl implements DockerActivities {
 
   @Override
   public ActionResult pullImage(PullRequest r) {
+    return pull(r, false);
+  }
+
+  @Override
+  public ActionResult awaitImage(PullRequest r) {
+    return pull(r, true);
+  }
+
+  /** A pull; {@code awaiting} a tag that may not be published yet (see {@link #pullFailure}). */
+  private ActionResult pull(PullRequest r, boolean awaiting) {
     EngineRef engine = r.engine();
     DockerEngines.requireEngine(engine);
     String image = requireTaggedImage(r.image());
@@ -501,7 +511,7 @@ public final class DockerActivitiesImpl implements DockerActivities {
             return new ActionResult(action, false, image + " is already on the engine: not pulled");
           }
           log.info("step '{}': {}", r.step(), action);
-          pull(c, engine, image);
+          pull(c, engine, image, awaiting);
           InspectImageResponse got =
               image(c, image)
                   .orElseThrow(
@@ -514,36 +524,7 @@ public final class DockerActivitiesImpl implements DockerActivities {
         });
   }
 
-  @Override
-  public ActionResult awaitImage(PullRequest r) {
-    try {
-      return pullImage(r);
-    } catch (ApplicationFailure f) {
-      if ("ImageNotFound".equals(f.getType()) && notPublishedYet(f.getOriginalMessage())) {
-        throw ApplicationFailure.newFailure(
-            "the registry has no "
-                + r.image()
-                + " yet (it answers that the tag is unknown): waiting for its build",
-            "ImageNotPublished");
-      }
-      throw f;
-    }
-  }
-
-  /**
-   * Whether a registry's refusal means the tag is not there yet rather than a refused login: a
-   * registry answers "manifest unknown" for a tag it does not have, "unauthorized" or "denied" when
-   * the credentials may not read the repository.
-   */
-  static boolean notPublishedYet(String message) {
-    String m = message.toLowerCase();
-    return (m.contains("manifest unknown") || m.contains("not found"))
-        && !m.contains("unauthorized")
-        && !m.contains("authentication required")
-        && !m.contains("denied");
-  }
-
-  private void pull(DockerClient c, EngineRef engine, String image) {
+  private void pull(DockerClient c, EngineRef engine, String image, boolean awaiting) {
     int at = image.indexOf('@');
     int colon = image.lastIndexOf(':');
     String repo = at >= 0 ? image.substring(0, at) : image.substring(0, colon);
@@ -579,7 +560,7 @@ public final class DockerActivitiesImpl implements DockerActivities {
       progress.awaitCompletion();
       synchronized (error) {
         if (error.length() > 0) {
-          throw pullFailure(engine, image, error.toString());
+          throw pullFailure(engine, image, error.toString(), awaiting);
         }
       }
     } catch (InterruptedException e) {
@@ -595,17 +576,27 @@ public final class DockerActivitiesImpl implements DockerActivities {
         // Our socket to the engine failed, not the engine's connection to the registry.
         throw DockerFailures.unreachable(engine, e);
       }
-      throw pullFailure(engine, image, message(e));
+      throw pullFailure(engine, image, message(e), awaiting);
     }
   }
 
   /**
    * Sorts a failed pull by what the engine said. Registries answer "not found" and "denied" alike
    * for a repository that does not exist and one the credentials may not read; neither is fixed by
-   * a retry. A registry the engine cannot reach may come back, so that is retried.
+   * a retry. A registry the engine cannot reach may come back, so that is retried. When {@code
+   * awaiting} a tag that CI is still building, a registry that answers the tag is unknown (and does
+   * not refuse the login) is a retryable {@code ImageNotPublished}.
    */
-  static ApplicationFailure pullFailure(EngineRef engine, String image, String why) {
+  static ApplicationFailure pullFailure(
+      EngineRef engine, String image, String why, boolean awaiting) {
     String m = why.toLowerCase();
+    boolean refusedLogin =
+        m.contains("unauthorized") || m.contains("authentication required") || m.contains("denied");
+    if (awaiting && !refusedLogin && (m.contains("manifest unknown") || m.contains("not found"))) {
+      return ApplicationFailure.newFailure(
+          "the registry has no " + image + " yet (" + why + "): waiting for its build",
+          "ImageNotPublished");
+    }
     if (m.contains("connection refused")
         || m.contains("no such host")
         || m.contains("i/o timeout")
@@ -620,11 +611,8 @@ public final class DockerActivitiesImpl implements DockerActivities {
     if (m.contains("not found")
         || m.contains("manifest unknown")
         || m.contains("does not exist")
-        || m.contains("manifest unknown")
         || m.contains("name unknown")
-        || m.contains("denied")
-        || m.contains("unauthorized")
-        || m.contains("authentication required")) {
+        || refusedLogin) {
       return ApplicationFailure.newNonRetryableFailure(
           "image "
               + image
@@ -1168,8 +1156,9 @@ public final class DockerActivitiesImpl implements DockerActivities {
 
   /**
    * An image reference with an explicit tag or digest: releases never deploy "latest" by default.
+   * The git adapter checks the tags it writes into compose files with it too.
    */
-  static String requireTaggedImage(String image) {
+  public static String requireTaggedImage(String image) {
     if (image == null || image.isBlank()) {
       throw invalid("no image given: configure the image, e.g. cyverse/atmosphere:v36-1");
     }

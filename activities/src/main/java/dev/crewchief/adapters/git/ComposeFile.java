@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,22 +38,28 @@ final class ComposeFile {
     }
   }
 
-  /** A service's {@code image:} line: its index, and the value as written and as meant. */
-  private record ImageLine(int index, String value, Matcher matcher) {}
+  /**
+   * A service's {@code image:} line: its index, and the line cut around the value (what comes
+   * before it, its quote, the value, what follows it).
+   */
+  private record ImageLine(int index, String before, String quote, String value, String after) {}
 
   private final String name;
   private final List<String> lines;
   private final String eol;
   private final boolean finalEol;
+  private final JsonNode doc;
+  private final Map<String, ImageLine> found = new HashMap<>();
 
-  private ComposeFile(String name, List<String> lines, String eol, boolean finalEol) {
+  private ComposeFile(String name, List<String> lines, String eol, boolean finalEol, JsonNode doc) {
     this.name = name;
     this.lines = lines;
     this.eol = eol;
     this.finalEol = finalEol;
+    this.doc = doc;
   }
 
-  /** Reads the text of the file called {@code name} (for messages). */
+  /** Reads the text of the file called {@code name} (for messages); not YAML is said at once. */
   static ComposeFile parse(String name, String text) {
     String eol = text.contains("\r\n") ? "\r\n" : "\n";
     boolean finalEol = text.endsWith("\n");
@@ -60,15 +67,12 @@ final class ComposeFile {
     if (finalEol) {
       lines.remove(lines.size() - 1);
     }
-    ComposeFile f = new ComposeFile(name, lines, eol, finalEol);
-    f.yaml(text); // Not YAML at all: say so before anything else.
-    return f;
+    return new ComposeFile(name, lines, eol, finalEol, yaml(name, text));
   }
 
   /** The image each of these services names now, in the order asked. */
   Map<String, String> images(Iterable<String> services) {
     Map<String, String> out = new LinkedHashMap<>();
-    JsonNode doc = yaml(text());
     for (String service : services) {
       ImageLine line = imageLine(service);
       JsonNode parsed = doc.path("services").path(service).path("image");
@@ -93,14 +97,13 @@ final class ComposeFile {
     List<String> edited = new ArrayList<>(lines);
     for (Map.Entry<String, String> e : images.entrySet()) {
       ImageLine line = imageLine(e.getKey());
-      Matcher m = line.matcher();
-      String quote = m.group(3) != null ? "\"" : m.group(4) != null ? "'" : "";
-      edited.set(line.index(), m.group(1) + quote + e.getValue() + quote + m.group(6));
+      edited.set(
+          line.index(), line.before() + line.quote() + e.getValue() + line.quote() + line.after());
     }
     String text = String.join(eol, edited) + (finalEol ? eol : "");
-    JsonNode doc = yaml(text);
+    JsonNode after = yaml(name, text);
     for (Map.Entry<String, String> e : images.entrySet()) {
-      String now = doc.path("services").path(e.getKey()).path("image").asText(null);
+      String now = after.path("services").path(e.getKey()).path("image").asText(null);
       if (!e.getValue().equals(now)) {
         throw new Invalid(
             name
@@ -115,11 +118,7 @@ final class ComposeFile {
     return text;
   }
 
-  private String text() {
-    return String.join(eol, lines) + (finalEol ? eol : "");
-  }
-
-  private JsonNode yaml(String text) {
+  private static JsonNode yaml(String name, String text) {
     try {
       JsonNode doc = YAML.readTree(text);
       if (doc == null || !doc.path("services").isObject()) {
@@ -133,6 +132,10 @@ final class ComposeFile {
   }
 
   private ImageLine imageLine(String service) {
+    return found.computeIfAbsent(service, this::findImageLine);
+  }
+
+  private ImageLine findImageLine(String service) {
     int services = -1;
     for (int i = 0; i < lines.size(); i++) {
       if (SERVICES.matcher(lines.get(i)).matches()) {
@@ -188,7 +191,8 @@ final class ComposeFile {
                   + value
                   + "); set the variable (e.g. in .env) or write the image in the file");
         }
-        return new ImageLine(i, value, m);
+        String quote = m.group(3) != null ? "\"" : m.group(4) != null ? "'" : "";
+        return new ImageLine(i, m.group(1), quote, value, m.group(6));
       }
       if (l.strip().startsWith("image:") || l.strip().startsWith("image :")) {
         throw new Invalid(

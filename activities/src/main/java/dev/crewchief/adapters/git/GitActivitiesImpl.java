@@ -9,6 +9,7 @@ import dev.crewchief.activities.GitRepoRef;
 import dev.crewchief.activities.ImageTagsRequest;
 import dev.crewchief.activities.ImageTagsResult;
 import dev.crewchief.activities.ReleaseCut;
+import dev.crewchief.adapters.docker.DockerActivitiesImpl;
 import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -533,9 +534,9 @@ public final class GitActivitiesImpl implements GitActivities {
         false);
   }
 
-  /** A compose file read for an image-tags request: where it is, what it names, the edit. */
+  /** A compose file read for an image-tags request: where it is, the file, what it names. */
   private record ImageTags(
-      ComposeFileRef compose, Path path, Map<String, String> previous, String updated) {}
+      ComposeFileRef compose, Path path, ComposeFile file, Map<String, String> previous) {}
 
   private ImageTags imageTags(ImageTagsRequest r) {
     ComposeFileRef compose = r == null ? null : r.compose();
@@ -553,16 +554,7 @@ public final class GitActivitiesImpl implements GitActivities {
     if (r.images() == null || r.images().isEmpty()) {
       throw invalid("no images given for " + compose.describe());
     }
-    for (Map.Entry<String, String> e : r.images().entrySet()) {
-      if (e.getValue() == null || !IMAGE_REF.matcher(e.getValue()).matches()) {
-        throw invalid(
-            "'"
-                + e.getValue()
-                + "' for service "
-                + e.getKey()
-                + " is not an image reference with a tag, e.g. cyverse/atmosphere:v36-1");
-      }
-    }
+    r.images().values().forEach(DockerActivitiesImpl::requireTaggedImage);
     Path dir = requireRepo(repo);
     Path path = dir.resolve(file);
     String text = readOrNull(path);
@@ -572,8 +564,7 @@ public final class GitActivitiesImpl implements GitActivities {
     }
     try {
       ComposeFile parsed = ComposeFile.parse(file, text);
-      return new ImageTags(
-          compose, path, parsed.images(r.images().keySet()), parsed.with(r.images()));
+      return new ImageTags(compose, path, parsed, parsed.images(r.images().keySet()));
     } catch (ComposeFile.Invalid e) {
       throw composeInvalid(e.getMessage() + " (" + repo.describe() + ")");
     }
@@ -584,7 +575,12 @@ public final class GitActivitiesImpl implements GitActivities {
     ImageTags t = imageTags(r);
     ComposeFileRef compose = t.compose();
     Map<String, String> previous = t.previous();
-    String updated = t.updated();
+    String updated;
+    try {
+      updated = t.file().with(r.images());
+    } catch (ComposeFile.Invalid e) {
+      throw composeInvalid(e.getMessage() + " (" + compose.repo().describe() + ")");
+    }
     Path path = t.path();
     List<String> set = new ArrayList<>();
     List<String> kept = new ArrayList<>();
@@ -618,11 +614,6 @@ public final class GitActivitiesImpl implements GitActivities {
     }
     return new ImageTagsResult(what, false, previous, changed);
   }
-
-  /** An image reference with a tag or digest: [registry/]name[:tag][@digest], tag required. */
-  private static final java.util.regex.Pattern IMAGE_REF =
-      java.util.regex.Pattern.compile(
-          "[a-z0-9][a-z0-9._/-]*(:[0-9]+/[a-z0-9._/-]+)?(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})(@sha256:[a-f0-9]{64})?");
 
   private static ApplicationFailure composeInvalid(String message) {
     return ApplicationFailure.newNonRetryableFailure(message, "ComposeFileInvalid");

@@ -500,48 +500,36 @@ public final class SmtpMailActivities implements MailActivities {
     }
   }
 
-  private static boolean inChain(Throwable e, Class<? extends Throwable> type) {
-    Throwable c = e;
-    for (int i = 0; i < 10 && c != null; i++) {
-      if (type.isInstance(c)) {
-        return true;
-      }
-      Throwable next =
+  /**
+   * The failure and what caused it, outermost first: Jakarta Mail chains its causes through {@code
+   * getNextException}, everything else through {@code getCause}.
+   */
+  private static List<Throwable> chain(Throwable e) {
+    List<Throwable> out = new ArrayList<>();
+    for (Throwable c = e; c != null && out.size() < 10 && !out.contains(c); ) {
+      out.add(c);
+      c =
           c instanceof MessagingException m && m.getNextException() != null
               ? m.getNextException()
               : c.getCause();
-      c = next == c ? null : next;
     }
-    return false;
+    return out;
+  }
+
+  private static boolean inChain(Throwable e, Class<? extends Throwable> type) {
+    return chain(e).stream().anyMatch(type::isInstance);
   }
 
   private static Throwable rootCause(Throwable e) {
-    Throwable c = e;
-    for (int i = 0; i < 10; i++) {
-      Throwable next =
-          c instanceof MessagingException m && m.getNextException() != null
-              ? m.getNextException()
-              : c.getCause();
-      if (next == null || next == c) {
-        break;
-      }
-      c = next;
-    }
-    return c;
+    List<Throwable> c = chain(e);
+    return c.get(c.size() - 1);
   }
 
   private static String describe(Throwable e) {
-    List<String> parts = new ArrayList<>();
-    Throwable c = e;
-    for (int i = 0; i < 5 && c != null; i++) {
-      parts.add(c.getClass().getSimpleName() + ": " + oneLine(c));
-      Throwable next =
-          c instanceof MessagingException m && m.getNextException() != null
-              ? m.getNextException()
-              : c.getCause();
-      c = next == c ? null : next;
-    }
-    return String.join("; ", parts);
+    return chain(e).stream()
+        .limit(5)
+        .map(c -> c.getClass().getSimpleName() + ": " + oneLine(c))
+        .collect(Collectors.joining("; "));
   }
 
   private static String oneLine(Throwable e) {
