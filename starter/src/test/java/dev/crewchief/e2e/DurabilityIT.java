@@ -9,6 +9,8 @@ import dev.crewchief.release.ReleaseProgress;
 import dev.crewchief.release.StepState;
 import dev.crewchief.release.StepStatus;
 import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -183,10 +185,32 @@ class DurabilityIT {
                 "2014r1")
             .exit());
     cc.awaitStatus(promote, "gate confirm-release: WAITING", 120);
-    assertEquals(0, cc.run("approve", promote, "confirm-release", "--as", "alice").exit());
-    awaitStep(promote, "detach production domain from 2014r1", StepStatus.DONE);
-    Crewchief.Result cancelled = cc.run("cancel", promote, "--wait");
-    assertEquals(0, cancelled.exit(), cancelled.out());
+    // The cancel must find the promotion mid-way: the new app's start (after the old production
+    // was stopped and detached) is held on the host until the test lets go, and then gives up
+    // without starting anything, as a start interrupted by the cancellation would.
+    Path hold = sandbox.home().resolve("hold-start-2015r1");
+    Path start = sandbox.home().resolve("webapps/randopony2015r1/bin/start");
+    String script = Files.readString(start);
+    Files.writeString(hold, "held by DurabilityIT\n");
+    int firstLine = script.indexOf('\n') + 1;
+    Files.writeString(
+        start,
+        script.substring(0, firstLine)
+            + "if [ -f "
+            + hold
+            + " ]; then i=0; while [ -f "
+            + hold
+            + " ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; echo held; exit 1; fi\n"
+            + script.substring(firstLine));
+    try {
+      assertEquals(0, cc.run("approve", promote, "confirm-release", "--as", "alice").exit());
+      awaitStep(promote, "start app", StepStatus.RUNNING);
+      Crewchief.Result cancelled = cc.run("cancel", promote, "--wait");
+      assertEquals(0, cancelled.exit(), cancelled.out());
+    } finally {
+      Files.deleteIfExists(hold);
+    }
+    Files.writeString(start, script);
     assertTrue(cc.run("status", promote).out().contains(promote + ": CANCELED"));
 
     // The old production is back: its app and data serve the production domain again.
