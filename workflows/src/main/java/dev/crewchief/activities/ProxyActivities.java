@@ -6,13 +6,19 @@ import io.temporal.activity.ActivityMethod;
 /** The nginx proxy on a host. */
 @ActivityInterface
 public interface ProxyActivities {
-  /** Switch a domain's server block to an app, or detach it; then reload nginx. */
+  /**
+   * Switch a domain's server block to an app, or detach it; then reload nginx. With a probe, the
+   * result carries the downtime seen while switching.
+   */
   @ActivityMethod(name = "Proxy.switchSite")
-  ActionResult switchSite(SiteRequest request);
+  SwitchResult switchSite(SiteRequest request);
 
-  /** Point an enabled-site symlink at another config file; then test and reload nginx. */
+  /**
+   * Point an enabled-site symlink at another config file; then test and reload nginx. With a probe,
+   * the result carries the downtime seen while switching.
+   */
   @ActivityMethod(name = "Proxy.linkSite")
-  ActionResult linkSite(LinkSiteRequest request);
+  SwitchResult linkSite(LinkSiteRequest request);
 
   /**
    * Check that a URL answers as expected. Fails with the retryable type {@code ProbeFailed} until

@@ -5,7 +5,8 @@ import dev.crewchief.config.NginxConfig;
 /**
  * Point a domain's nginx server block at an app's port, or detach it ({@code upstreamPort} null) so
  * that it answers 503. The block is written, tested with nginx's own check, and nginx reloaded
- * (never restarted); a config nginx rejects is put back and fails the step.
+ * (never restarted); a config nginx rejects is put back and fails the step. With a {@code probe},
+ * the switch is watched and its downtime measured (see {@link SwitchProbe}).
  */
 public record SiteRequest(
     String step,
@@ -13,4 +14,17 @@ public record SiteRequest(
     NginxConfig nginx,
     String domain,
     Integer upstreamPort,
-    boolean dryRun) {}
+    boolean dryRun,
+    SwitchProbe probe) {
+
+  /** A switch that is not watched. */
+  public SiteRequest(
+      String step,
+      HostRef host,
+      NginxConfig nginx,
+      String domain,
+      Integer upstreamPort,
+      boolean dryRun) {
+    this(step, host, nginx, domain, upstreamPort, dryRun, null);
+  }
+}

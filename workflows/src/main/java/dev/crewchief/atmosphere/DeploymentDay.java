@@ -15,6 +15,7 @@ import dev.crewchief.activities.PostgresActivities;
 import dev.crewchief.activities.ProbeRequest;
 import dev.crewchief.activities.ProxyActivities;
 import dev.crewchief.activities.ServiceRequest;
+import dev.crewchief.activities.SwitchResult;
 import dev.crewchief.release.Release;
 import dev.crewchief.release.ReleaseWorkflow;
 import io.temporal.activity.ActivityOptions;
@@ -282,7 +283,7 @@ final class DeploymentDay {
     }
   }
 
-  private ActionResult linkProxy(String step, String target) {
+  private SwitchResult linkProxy(String step, String target) {
     return release.step(
         step,
         () ->

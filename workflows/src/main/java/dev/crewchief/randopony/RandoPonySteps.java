@@ -9,6 +9,7 @@ import dev.crewchief.activities.ProbeRequest;
 import dev.crewchief.activities.ProxyActivities;
 import dev.crewchief.activities.RemoteHostActivities;
 import dev.crewchief.activities.SiteRequest;
+import dev.crewchief.activities.SwitchResult;
 import dev.crewchief.activities.SyncRequest;
 import dev.crewchief.activities.SyncResult;
 import dev.crewchief.release.Release;
@@ -114,7 +115,7 @@ final class RandoPonySteps {
   }
 
   /** Points a domain at a release's app (or detaches it when {@code releaseId} is null). */
-  ActionResult site(String step, String domain, String releaseId) {
+  SwitchResult site(String step, String domain, String releaseId) {
     Integer port = releaseId == null ? null : site.port(releaseId);
     return release.step(
         step,

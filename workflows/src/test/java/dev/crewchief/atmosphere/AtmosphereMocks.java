@@ -18,6 +18,7 @@ import dev.crewchief.activities.NotifyActivities;
 import dev.crewchief.activities.PostgresActivities;
 import dev.crewchief.activities.ProxyActivities;
 import dev.crewchief.activities.ReleaseCut;
+import dev.crewchief.activities.SwitchResult;
 import dev.crewchief.activities.WebhookActivities;
 import io.temporal.worker.Worker;
 import java.util.LinkedHashMap;
@@ -50,7 +51,7 @@ final class AtmosphereMocks {
     when(docker.recreateService(any())).thenReturn(new ContainerResult("recreated", false, null));
     when(postgres.dumpDatabase(any()))
         .thenReturn(new DumpResult("dumped", false, "/root/x", 10, 2));
-    when(proxy.linkSite(any())).thenReturn(ok);
+    when(proxy.linkSite(any())).thenReturn(new SwitchResult("linked", false, "", null));
     when(proxy.probe(any())).thenReturn(new ActionResult("probe", false, "200"));
     when(git.checkoutBranch(any())).thenReturn(ok);
     when(git.setImageTags(any())).thenAnswer(i -> tags(i.getArgument(0), "set", true));

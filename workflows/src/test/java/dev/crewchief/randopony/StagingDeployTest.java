@@ -18,6 +18,7 @@ import dev.crewchief.activities.NotifyActivities;
 import dev.crewchief.activities.PathFacts;
 import dev.crewchief.activities.ProxyActivities;
 import dev.crewchief.activities.RemoteHostActivities;
+import dev.crewchief.activities.SwitchResult;
 import dev.crewchief.activities.SyncResult;
 import dev.crewchief.config.GateConfig;
 import dev.crewchief.release.ReleaseContext;
@@ -61,7 +62,7 @@ class StagingDeployTest {
             i -> new ActionResult(((CommandRequest) i.getArgument(0)).command(), false, ""));
     when(host.syncDirectory(any()))
         .thenReturn(new SyncResult("synced", false, List.of("setup.py"), 0));
-    when(proxy.switchSite(any())).thenReturn(new ActionResult("switched", false, ""));
+    when(proxy.switchSite(any())).thenReturn(new SwitchResult("switched", false, "", null));
     when(proxy.probe(any())).thenReturn(new ActionResult("probed", false, "200"));
     worker.registerActivitiesImplementations(host, proxy, notify);
     taskQueue = worker.getTaskQueue();

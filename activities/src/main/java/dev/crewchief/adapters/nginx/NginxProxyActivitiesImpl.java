@@ -8,6 +8,7 @@ import dev.crewchief.activities.LinkSiteRequest;
 import dev.crewchief.activities.ProbeRequest;
 import dev.crewchief.activities.ProxyActivities;
 import dev.crewchief.activities.SiteRequest;
+import dev.crewchief.activities.SwitchResult;
 import dev.crewchief.adapters.ssh.ExecResult;
 import dev.crewchief.adapters.ssh.SshHosts;
 import dev.crewchief.config.NginxConfig;
@@ -59,7 +60,7 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
   }
 
   @Override
-  public ActionResult switchSite(SiteRequest r) {
+  public SwitchResult switchSite(SiteRequest r) {
     NginxConfig nginx = r.nginx();
     if (nginx == null
         || nginx.sitesDir() == null
@@ -92,7 +93,7 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
             + nginx.reloadCommand()
             + "`";
     if (r.dryRun()) {
-      return new ActionResult(action, true, block);
+      return new SwitchResult(action, true, block, null);
     }
     String f = q(file);
     String cmd =
@@ -160,7 +161,7 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
   }
 
   @Override
-  public ActionResult linkSite(LinkSiteRequest r) {
+  public SwitchResult linkSite(LinkSiteRequest r) {
     NginxConfig nginx = r.nginx();
     if (nginx == null
         || nginx.reloadCommand() == null
@@ -188,7 +189,7 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
             + nginx.reloadCommand()
             + "`";
     if (r.dryRun()) {
-      return new ActionResult(action, true, "");
+      return new SwitchResult(action, true, "", null);
     }
     String link = q(r.link());
     String target = q(r.target());
@@ -226,7 +227,7 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
    * Runs a config change built on {@link #testThenReload} and turns its exit status into the step's
    * outcome: a missing target or a config nginx rejects cannot be fixed by a retry.
    */
-  private ActionResult change(
+  private SwitchResult change(
       HostRef host, String cmd, String action, String rejected, String what) {
     SSHClient client = ssh.connect(host);
     try {
@@ -245,7 +246,7 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
             what + " failed (exit " + res.exitStatus() + "): " + err, "RemoteCommandFailed");
       }
       log.info("{}", action);
-      return new ActionResult(action, false, res.stdout().strip());
+      return new SwitchResult(action, false, res.stdout().strip(), null);
     } finally {
       SshHosts.close(client);
     }
