@@ -850,7 +850,7 @@ public final class CrewChiefCli {
         names = "--state",
         description =
             "Crew Chief's status of the release (search attribute CrewChiefStatus): "
-                + "RUNNING, WAITING_FOR_GATE, ROLLING_BACK, SUCCEEDED, FAILED, ROLLED_BACK,"
+                + "RUNNING, WAITING_FOR_GATE, ROLLING_BACK, SUCCEEDED, FAILED, ROLLED_BACK, ROLLBACK_INCOMPLETE,"
                 + " CANCELLED")
     ReleaseStatus state;
 

@@ -43,7 +43,8 @@ public final class CrewChiefWorker implements AutoCloseable {
         factory.newWorker(
             config.config().taskQueueOrDefault(),
             WorkerOptions.newBuilder().setMaxConcurrentActivityExecutionSize(20).build());
-    worker.registerWorkflowImplementationTypes(ReleaseWorkflows.implementations());
+    worker.registerWorkflowImplementationTypes(
+        ReleaseWorkflows.options(), ReleaseWorkflows.implementations());
     SecretResolver secrets = new SecretResolver(env);
     SshHosts ssh = new SshHosts(secrets);
     // One Docker client per engine, made on first use and closed with the worker.

@@ -172,7 +172,7 @@ public final class AtmosphereHotfixImpl extends ReleaseWorkflow implements Atmos
         Workflow.newActivityStub(
             GitActivities.class,
             ReleaseWorkflow.options(
-                Duration.ofMinutes(2),
+                Duration.ofMinutes(1),
                 null,
                 ReleaseWorkflow.remoteRetry(
                     "InvalidInput", "ComposeFileInvalid", "RepoMissing", "GitMissing")));

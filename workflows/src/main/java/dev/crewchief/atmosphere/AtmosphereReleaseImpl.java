@@ -196,7 +196,8 @@ public final class AtmosphereReleaseImpl extends ReleaseWorkflow implements Atmo
           Workflow.newActivityStub(
               DockerActivities.class,
               ActivityOptions.newBuilder()
-                  .setStartToCloseTimeout(Duration.ofMinutes(30))
+                  .setStartToCloseTimeout(DockerSteps.PULL_LIMIT.plus(Duration.ofMinutes(1)))
+                  .setHeartbeatTimeout(DockerSteps.HEARTBEAT)
                   .setScheduleToCloseTimeout(
                       c.imageWait() == null ? Duration.ofDays(1) : c.imageWait())
                   .setRetryOptions(

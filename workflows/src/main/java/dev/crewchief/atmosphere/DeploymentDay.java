@@ -276,6 +276,11 @@ final class DeploymentDay {
       release.note(
           "maintenance left on: the old version did not answer through the proxy after the"
               + " rollback; end it by hand once it does");
+      release.leftUndone(
+          "maintenance is still on in "
+              + String.join(", ", day.services())
+              + " on "
+              + day.environment());
       return;
     }
     for (String service : day.services()) {

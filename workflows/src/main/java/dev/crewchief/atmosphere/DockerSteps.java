@@ -33,9 +33,25 @@ final class DockerSteps {
     "ContainerUnhealthy"
   };
 
+  /**
+   * The adapter's own limits, which the stubs' timeouts follow: a command in a container may run
+   * ten minutes (DockerActivitiesImpl's exec limit), an image pull half an hour.
+   */
+  static final Duration EXEC_LIMIT = Duration.ofMinutes(10);
+
+  static final Duration PULL_LIMIT = Duration.ofMinutes(30);
+
+  /**
+   * Every Docker step heartbeats at least every five seconds while it works (exec and pull with
+   * their progress, stop and commit while the engine works), so a worker lost mid-step is noticed
+   * within this, not at the end of a start-to-close timeout of up to half an hour.
+   */
+  static final Duration HEARTBEAT = Duration.ofSeconds(30);
+
   private final Release release;
   private final AtmosphereSite site;
   private final DockerActivities docker;
+  private final DockerActivities executor;
   private final DockerActivities deployer;
   private final DockerActivities puller;
 
@@ -43,20 +59,27 @@ final class DockerSteps {
     this.release = release;
     this.site = site;
     RetryOptions retry = ReleaseWorkflow.remoteRetry(NON_RETRYABLE);
+    // Inspecting, stopping (a 10 s grace per container), committing and removing containers.
     this.docker =
         Workflow.newActivityStub(
-            DockerActivities.class, ReleaseWorkflow.options(Duration.ofMinutes(3), null, retry));
+            DockerActivities.class,
+            ReleaseWorkflow.options(Duration.ofMinutes(10), HEARTBEAT, retry));
+    this.executor =
+        Workflow.newActivityStub(
+            DockerActivities.class,
+            ReleaseWorkflow.options(EXEC_LIMIT.plus(Duration.ofMinutes(1)), HEARTBEAT, retry));
     // A new container may take minutes to pass its setup tasks; the adapter heartbeats while it
     // waits, so a worker lost meanwhile is noticed within the heartbeat timeout.
     this.deployer =
         Workflow.newActivityStub(
             DockerActivities.class,
             ReleaseWorkflow.options(
-                readyTimeout(site).plus(Duration.ofMinutes(5)), Duration.ofSeconds(30), retry));
+                readyTimeout(site).plus(Duration.ofMinutes(5)), HEARTBEAT, retry));
     // Image pulls of a few hundred megabytes take a while on a slow registry.
     this.puller =
         Workflow.newActivityStub(
-            DockerActivities.class, ReleaseWorkflow.options(Duration.ofMinutes(30), null, retry));
+            DockerActivities.class,
+            ReleaseWorkflow.options(PULL_LIMIT.plus(Duration.ofMinutes(1)), HEARTBEAT, retry));
   }
 
   static Duration readyTimeout(AtmosphereSite site) {
@@ -125,7 +148,7 @@ final class DockerSteps {
     return release.step(
         step,
         () ->
-            docker.exec(
+            executor.exec(
                 new ExecRequest(step, site.service(service), 0, command, false, release.dryRun())));
   }
 

@@ -11,8 +11,8 @@ import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.TemporalFailure;
+import io.temporal.worker.NonDeterministicException;
 import io.temporal.workflow.CancellationScope;
-import io.temporal.workflow.Saga;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,10 +35,19 @@ public final class Release {
       new GateConfig(
           List.of(), Duration.ofHours(24), Duration.ofHours(4), GateConfig.OnTimeout.FAIL);
 
+  /**
+   * The {@code Workflow.getVersion} change id of the platform's behaviour from the "trustworthy
+   * platform" work on: every release started since records it once, first thing, so that the
+   * histories of older releases replay through the code paths they were recorded with.
+   */
+  static final String PLATFORM_CHANGE = "platform-trustworthy";
+
   private final Logger log = Workflow.getLogger(Release.class);
   private final ReleaseContext ctx;
   private final NotifyActivities notify;
-  private Saga saga = newSaga();
+  private final int platform;
+  private final List<Undo> undos = new ArrayList<>();
+  private final List<String> leftByHand = new ArrayList<>();
   private String settled;
   private final List<StepState> steps = new ArrayList<>();
   private final Map<String, Gate> gates = new LinkedHashMap<>();
@@ -48,12 +57,15 @@ public final class Release {
 
   public Release(ReleaseContext ctx) {
     this.ctx = ctx;
-    // Notifications must never fail a release: a few quick attempts, then the release goes on.
+    this.platform = Workflow.getVersion(PLATFORM_CHANGE, Workflow.DEFAULT_VERSION, 1);
+    // Notifications must never fail a release: a few attempts, then the release goes on. A send
+    // to mail and chat may take a minute on a slow relay; the adapter heartbeats meanwhile.
     this.notify =
         Workflow.newActivityStub(
             NotifyActivities.class,
             ActivityOptions.newBuilder()
-                .setStartToCloseTimeout(Duration.ofSeconds(30))
+                .setStartToCloseTimeout(Duration.ofMinutes(2))
+                .setHeartbeatTimeout(Duration.ofSeconds(30))
                 .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(3).build())
                 .build());
   }
@@ -117,26 +129,24 @@ public final class Release {
   }
 
   /**
+   * Called by an undo action that chose to leave something undone (maintenance left on because the
+   * old version does not answer, say): the rollback is then incomplete, and {@code what} is in the
+   * notes as what is left by hand.
+   */
+  public void leftUndone(String what) {
+    leftByHand.add(what);
+  }
+
+  /**
    * Registers how to undo the step about to run. Registered before the step, so a step that fails
    * half-way is undone too; undo actions must therefore be safe when the step did nothing.
    */
   public void onRollback(String name, Runnable undo) {
-    saga.addCompensation(
-        () -> {
-          int index = steps.size();
-          Instant start = now();
-          String stepName = "undo: " + name;
-          steps.add(new StepState(stepName, StepStatus.RUNNING, start, null, null));
-          setCurrentStep(stepName);
-          try {
-            undo.run();
-            steps.set(index, new StepState(stepName, StepStatus.COMPENSATED, start, now(), null));
-          } catch (RuntimeException e) {
-            steps.set(index, new StepState(stepName, StepStatus.FAILED, start, now(), describe(e)));
-            throw e;
-          }
-        });
+    undos.add(new Undo(name, undo));
   }
+
+  /** An undo action as registered, and what its step is called. */
+  private record Undo(String name, Runnable action) {}
 
   /**
    * Marks the point of no return: what the release did so far stays, whatever happens next. The
@@ -145,12 +155,8 @@ public final class Release {
    * maintenance by hand beats putting the old version back).
    */
   public void settle(String why) {
-    saga = newSaga();
+    undos.clear();
     settled = why;
-  }
-
-  private static Saga newSaga() {
-    return new Saga(new Saga.Options.Builder().setContinueWithError(true).build());
   }
 
   /**
@@ -248,8 +254,15 @@ public final class Release {
 
   /**
    * Runs the body of a release: on success marks it succeeded; on failure or cancellation runs the
-   * registered compensations (in a detached scope, so a cancelled release still rolls back) and
-   * fails the workflow with a message that names the step and the cause.
+   * registered undo actions (in a detached scope, so a cancelled release still rolls back) and
+   * fails the workflow with a message that names the step and the cause. The outcome says exactly
+   * what the rollback did: ROLLED_BACK only when every undo succeeded, ROLLBACK_INCOMPLETE (with
+   * what is left by hand in the notes) when one failed, FAILED when there was nothing to undo.
+   *
+   * <p>An unexpected exception of workflow code (a bug: a NullPointerException, say) is treated as
+   * a failed step rather than left to retry the workflow task forever, which would leave the
+   * release stuck with nothing in its status; only a non-determinism error is left to the SDK,
+   * since failing every open release on a bad deployment would be worse than waiting for a fix.
    */
   public <T> T run(Supplier<T> body) {
     upsert(SearchAttributes.STATUS, status.name());
@@ -265,34 +278,53 @@ public final class Release {
           null);
       return result;
     } catch (CanceledFailure e) {
-      rollback();
-      status = ReleaseStatus.CANCELLED;
+      RollbackOutcome undone = rollback();
+      status = undone == RollbackOutcome.INCOMPLETE ? undone.status : ReleaseStatus.CANCELLED;
       setCurrentStep("cancelled");
       throw e;
     } catch (GateStopped e) {
       if (e.rollback) {
-        status = rollback() ? ReleaseStatus.ROLLED_BACK : ReleaseStatus.FAILED;
+        status = rollback().status;
       } else {
         status = ReleaseStatus.FAILED;
         note("no rollback: the gate's timeout outcome is FAIL, everything is left as it was");
       }
       return fail(e.type, e.getMessage(), e);
-    } catch (TemporalFailure | IllegalArgumentException e) {
+    } catch (NonDeterministicException e) {
+      throw e;
+    } catch (RuntimeException e) {
       if (CancellationScope.current().isCancelRequested()) {
         // An activity interrupted by the cancellation: roll back as for any cancellation.
         String interrupted = currentStep;
-        rollback();
-        status = ReleaseStatus.CANCELLED;
+        RollbackOutcome undone = rollback();
+        status = undone == RollbackOutcome.INCOMPLETE ? undone.status : ReleaseStatus.CANCELLED;
         setCurrentStep("cancelled");
         throw new CanceledFailure("release cancelled during step '" + interrupted + "'");
       }
       String failedStep = currentStep;
-      status = rollback() ? ReleaseStatus.ROLLED_BACK : ReleaseStatus.FAILED;
-      return fail(typeOf(e), "step '" + failedStep + "' failed: " + describe(e), e);
+      boolean bug = !(e instanceof TemporalFailure || e instanceof IllegalArgumentException);
+      if (bug) {
+        // The stack trace goes to the worker's log; the release says what happened.
+        log.error("release {}: unexpected error in step '{}'", ctx.releaseId(), failedStep, e);
+        note(
+            "an unexpected error in Crew Chief's workflow code ("
+                + e.getClass().getSimpleName()
+                + " in step '"
+                + failedStep
+                + "') failed the release; the worker's log has the stack trace. Please report it.");
+      }
+      status = rollback().status;
+      return fail(
+          bug ? "ReleaseBug" : typeOf(e),
+          "step '" + failedStep + "' failed: " + (bug ? e.toString() : describe(e)),
+          e);
     }
   }
 
   private <T> T fail(String type, String message, Throwable cause) {
+    if (status == ReleaseStatus.ROLLBACK_INCOMPLETE) {
+      message += "; ROLLBACK INCOMPLETE, finish by hand: " + String.join("; ", leftByHand);
+    }
     setCurrentStep("failed");
     tell(Notification.Kind.RELEASE_FAILED, everyone(), ctx.releaseId() + " failed", message, null);
     // The notes travel as the failure's details, so the report of a failed release, read from
@@ -301,16 +333,75 @@ public final class Release {
         message, type, cause, List.copyOf(notes));
   }
 
-  /** Runs the undo actions, unless the release was settled; says whether it rolled back. */
-  private boolean rollback() {
+  /** What a rollback did, and the release status that says so. */
+  private enum RollbackOutcome {
+    /** Settled, or nothing was registered: nothing was undone. */
+    NOTHING(ReleaseStatus.FAILED),
+    DONE(ReleaseStatus.ROLLED_BACK),
+    INCOMPLETE(ReleaseStatus.ROLLBACK_INCOMPLETE);
+
+    final ReleaseStatus status;
+
+    RollbackOutcome(ReleaseStatus status) {
+      this.status = status;
+    }
+  }
+
+  /**
+   * Runs the undo actions, newest first, each one even when an earlier one failed (a failed undo
+   * must not keep the others from putting things back), and says what came of it. Each failed undo
+   * is noted with its reason: that is what a person has to finish by hand.
+   */
+  private RollbackOutcome rollback() {
     if (settled != null) {
       note("not rolled back: " + settled);
-      return false;
+      return RollbackOutcome.NOTHING;
+    }
+    if (undos.isEmpty() && platform >= 1) {
+      note("nothing to roll back: no step had changed anything yet");
+      return RollbackOutcome.NOTHING;
     }
     status = ReleaseStatus.ROLLING_BACK;
     upsert(SearchAttributes.STATUS, status.name());
-    Workflow.newDetachedCancellationScope(saga::compensate).run();
-    return true;
+    List<Undo> todo = new ArrayList<>(undos);
+    undos.clear();
+    Workflow.newDetachedCancellationScope(
+            () -> {
+              for (int i = todo.size() - 1; i >= 0; i--) {
+                undo(todo.get(i));
+              }
+            })
+        .run();
+    if (leftByHand.isEmpty()) {
+      return RollbackOutcome.DONE;
+    }
+    note(
+        "ROLLBACK INCOMPLETE: "
+            + leftByHand.size()
+            + " undo step"
+            + (leftByHand.size() == 1 ? "" : "s")
+            + " failed; finish by hand: "
+            + String.join("; ", leftByHand));
+    return RollbackOutcome.INCOMPLETE;
+  }
+
+  private void undo(Undo u) {
+    int index = steps.size();
+    Instant start = now();
+    String stepName = "undo: " + u.name();
+    steps.add(new StepState(stepName, StepStatus.RUNNING, start, null, null));
+    setCurrentStep(stepName);
+    try {
+      u.action().run();
+      steps.set(index, new StepState(stepName, StepStatus.COMPENSATED, start, now(), null));
+    } catch (NonDeterministicException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      String why = describe(e);
+      steps.set(index, new StepState(stepName, StepStatus.FAILED, start, now(), why));
+      leftByHand.add(u.name() + " (" + why + ")");
+      log.warn("release {}: undo '{}' failed: {}", ctx.releaseId(), u.name(), why);
+    }
   }
 
   // ---- progress ----

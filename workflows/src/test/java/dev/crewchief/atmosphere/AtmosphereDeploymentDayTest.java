@@ -316,6 +316,27 @@ class AtmosphereDeploymentDayTest {
   }
 
   @Test
+  void aBugInTheWorkflowCodeFailsTheDayWithItsRollbackInsteadOfRetryingForever(
+      WorkflowClient client) {
+    // The compose file's tags come back as null: the day's code dereferences them, as a bug
+    // would, after maintenance started and the proxy showed the maintenance page.
+    when(git.readImageTags(any())).thenReturn(null);
+    AtmosphereDeploymentDay wf = start(client);
+    ApplicationFailure f = failure(wf);
+    assertEquals("ReleaseBug", f.getType(), f.getOriginalMessage());
+    assertTrue(f.getOriginalMessage().contains("NullPointerException"), f.getOriginalMessage());
+    ReleaseProgress p = wf.progress();
+    assertEquals(ReleaseStatus.ROLLED_BACK, p.status());
+    assertTrue(
+        p.notes().stream().anyMatch(n -> n.contains("unexpected error in Crew Chief")),
+        p.notes().toString());
+    verify(docker, never()).stopService(any());
+    verify(proxy).linkSite(argThat(l -> l.target().endsWith("/proxy.conf")));
+    verify(docker, times(2))
+        .exec(argThat((ExecRequest e) -> e.command().get(2).contains("maintenance stop")));
+  }
+
+  @Test
   void aComposeFileThatCannotBeReadStopsTheDayBeforeTheContainersStop(WorkflowClient client) {
     when(git.readImageTags(any())).thenThrow(boom("ComposeFileInvalid"));
     AtmosphereDeploymentDay wf = start(client);
@@ -326,6 +347,7 @@ class AtmosphereDeploymentDayTest {
     verify(proxy).linkSite(argThat(l -> l.target().endsWith("/proxy.conf")));
     verify(docker, times(2))
         .exec(argThat((ExecRequest e) -> e.command().get(2).contains("maintenance stop")));
+    assertEquals(ReleaseStatus.ROLLED_BACK, wf.progress().status());
   }
 
   @Test

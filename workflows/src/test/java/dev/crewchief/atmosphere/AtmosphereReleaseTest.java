@@ -33,7 +33,9 @@ import dev.crewchief.release.GateStatus;
 import dev.crewchief.release.GateView;
 import dev.crewchief.release.ReleaseContext;
 import dev.crewchief.release.ReleaseIds;
+import dev.crewchief.release.ReleaseProgress;
 import dev.crewchief.release.ReleaseStatus;
+import dev.crewchief.release.StepStatus;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
@@ -396,6 +398,23 @@ class AtmosphereReleaseTest {
         .recreateService(
             argThat(d -> d.image().equals("old_atmosphere-docker_atmosphere:before-36-1")));
     verify(docker, never()).exec(argThat(e -> e.command().get(2).contains("maintenance stop")));
+    // The proxy's undo failed (its probe never saw the old version) and maintenance was left on:
+    // the release must not claim it rolled back.
+    ReleaseProgress p = wf.progress();
+    assertEquals(ReleaseStatus.ROLLBACK_INCOMPLETE, p.status());
+    assertTrue(
+        p.steps().stream()
+            .anyMatch(
+                st ->
+                    st.name().equals("undo: proxy back to the app")
+                        && st.status() == StepStatus.FAILED),
+        p.steps().toString());
+    String incomplete =
+        p.notes().stream().filter(n -> n.startsWith("ROLLBACK INCOMPLETE")).findFirst().orElse("");
+    assertTrue(incomplete.contains("proxy back to the app"), p.notes().toString());
+    assertTrue(incomplete.contains("maintenance is still on"), p.notes().toString());
+    // The failure itself says so too, and carries the notes for the report.
+    assertTrue(f.getOriginalMessage().contains("ROLLBACK INCOMPLETE"), f.getOriginalMessage());
   }
 
   @Test

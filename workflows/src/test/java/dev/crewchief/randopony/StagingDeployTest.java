@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.argThat;
+import static org.mockito.Mockito.doThrow;
 import static org.mockito.Mockito.inOrder;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
@@ -23,6 +24,8 @@ import dev.crewchief.activities.SyncResult;
 import dev.crewchief.config.GateConfig;
 import dev.crewchief.release.ReleaseContext;
 import dev.crewchief.release.ReleaseIds;
+import dev.crewchief.release.ReleaseProgress;
+import dev.crewchief.release.ReleaseStatus;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
@@ -166,6 +169,27 @@ class StagingDeployTest {
     assertEquals("InvalidInput", ((ApplicationFailure) e.getCause()).getType());
     assertTrue(e.getCause().getMessage().contains(APP), e.getCause().getMessage());
     verify(host, never()).syncDirectory(any());
+  }
+
+  @Test
+  void aFailedDeployThatUndidNothingIsFailedNotRolledBack(WorkflowClient client) {
+    when(host.inspect(any())).thenReturn(new PathFacts(true, List.of(APP)));
+    doThrow(ApplicationFailure.newNonRetryableFailure("no wheel", "RemoteCommandFailed"))
+        .when(host)
+        .runCommand(cmd("install app"));
+    WorkflowFailedException e =
+        assertThrows(WorkflowFailedException.class, () -> deploy(client, "2014r1", false));
+    assertEquals("RemoteCommandFailed", ((ApplicationFailure) e.getCause()).getType());
+    ReleaseProgress p =
+        client
+            .newWorkflowStub(
+                StagingDeploy.class, ReleaseIds.workflowId(StagingDeploy.RUNBOOK, "prod", "2014r1"))
+            .progress();
+    assertEquals(ReleaseStatus.FAILED, p.status());
+    assertTrue(
+        p.notes().stream().anyMatch(n -> n.startsWith("nothing to roll back")),
+        p.notes().toString());
+    assertTrue(p.steps().stream().noneMatch(st -> st.name().startsWith("undo: ")), p.toString());
   }
 
   @Test

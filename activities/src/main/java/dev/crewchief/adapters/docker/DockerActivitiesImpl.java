@@ -307,11 +307,16 @@ public final class DockerActivitiesImpl implements DockerActivities {
   }
 
   private static void stop(DockerClient c, String id) {
-    try {
-      c.stopContainerCmd(id).withTimeout(STOP_SECONDS).exec();
-    } catch (NotModifiedException alreadyStopped) {
-      // Stopped between our look and the request: that is the state we wanted.
-    }
+    ActivityIo.whileHeartbeating(
+        "stopping " + shortId(id),
+        () -> {
+          try {
+            c.stopContainerCmd(id).withTimeout(STOP_SECONDS).exec();
+          } catch (NotModifiedException alreadyStopped) {
+            // Stopped between our look and the request: that is the state we wanted.
+          }
+          return null;
+        });
   }
 
   private static void start(DockerClient c, String id) {
@@ -392,7 +397,10 @@ public final class DockerActivitiesImpl implements DockerActivities {
                 "BackupImageExists");
           }
           log.info("step '{}': {}", r.step(), action);
-          String id = commit(engine, x.getId(), r.repository(), r.tag());
+          String id =
+              ActivityIo.whileHeartbeating(
+                  "committing " + name(x) + " to " + image,
+                  () -> commit(engine, x.getId(), r.repository(), r.tag()));
           // Act, then verify: the image must carry the mark that makes a retry recognise it.
           InspectImageResponse made =
               image(c, image)
