@@ -6,9 +6,12 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.enums.v1.TaskQueueType;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.filter.v1.StartTimeFilter;
+import io.temporal.api.taskqueue.v1.TaskQueue;
 import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
+import io.temporal.api.workflowservice.v1.DescribeTaskQueueRequest;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
 import io.temporal.api.workflowservice.v1.ListClosedWorkflowExecutionsRequest;
 import io.temporal.api.workflowservice.v1.ListOpenWorkflowExecutionsRequest;
@@ -17,6 +20,7 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowStub;
 import io.temporal.common.SearchAttributeKey;
 import io.temporal.common.converter.DefaultDataConverter;
+import io.temporal.failure.ApplicationFailure;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import java.util.ArrayList;
 import java.util.List;
@@ -124,6 +128,93 @@ final class Releases {
   static ReleaseProgress progress(WorkflowClient client, String id) {
     WorkflowStub stub = client.newUntypedWorkflowStub(id);
     return stub.query(ReleaseControl.PROGRESS_QUERY, ReleaseProgress.class);
+  }
+
+  /**
+   * Whether a worker polls the task queue: it has polled within the last two minutes. A worker
+   * long-polls for up to about a minute per request, so a live one is always seen; one that died a
+   * moment ago may still be, which is why a gate also refuses decisions that arrive stale.
+   */
+  static boolean workerPolls(WorkflowServiceStubs stubs, String namespace, String taskQueue) {
+    var resp =
+        stubs
+            .blockingStub()
+            .describeTaskQueue(
+                DescribeTaskQueueRequest.newBuilder()
+                    .setNamespace(namespace)
+                    .setTaskQueue(TaskQueue.newBuilder().setName(taskQueue).build())
+                    .setTaskQueueType(TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)
+                    .build());
+    long now = System.currentTimeMillis() / 1000;
+    for (var p : resp.getPollersList()) {
+      if (now - p.getLastAccessTime().getSeconds() <= 120) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Waits (up to half a minute) until a just-started release holds its lane, and turns a release
+   * that ended at once into the refusal it is: another release holds the lane, or its input was
+   * refused. A rehearsal holds no lane and is through as soon as it passed that step.
+   */
+  static void awaitLane(WorkflowClient client, Session s, String id, String laneId) {
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      WorkflowExecutionInfo info = describe(s.stubs(), s.namespace(), id);
+      if (!running(info)) {
+        if (info.getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
+          return;
+        }
+        String why = failureOf(client, id);
+        throw new Refused(
+            why.contains("[LaneBusy]")
+                ? "refused: " + why
+                : "release " + id + " failed at once: " + why);
+      }
+      try {
+        ReleaseProgress p = progress(client, id);
+        if (p.laneHeld() || p.lane() == null && !p.currentStep().equals("starting")) {
+          return;
+        }
+        for (var st : p.steps()) {
+          if (st.name().equals("hold the lane " + laneId)
+              && st.status() != dev.crewchief.release.StepStatus.RUNNING) {
+            if (st.status() == dev.crewchief.release.StepStatus.FAILED) {
+              break; // the release is failing: its end says why
+            }
+            return;
+          }
+        }
+      } catch (RuntimeException notYet) {
+        // No workflow task has run yet: keep waiting.
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /** The failure message of a closed release, from its last event. */
+  static String failureOf(WorkflowClient client, String id) {
+    try {
+      client
+          .newUntypedWorkflowStub(id)
+          .getResult(5, java.util.concurrent.TimeUnit.SECONDS, Object.class);
+      return "(completed)";
+    } catch (io.temporal.client.WorkflowFailedException e) {
+      Throwable c = e.getCause();
+      if (c instanceof ApplicationFailure af) {
+        return af.getOriginalMessage() + " [" + af.getType() + "]";
+      }
+      return String.valueOf(c == null ? e.getMessage() : c.getMessage());
+    } catch (java.util.concurrent.TimeoutException | RuntimeException e) {
+      return e.getMessage();
+    }
   }
 
   /** A refusal the user should read: exit code 1. */

@@ -1,10 +1,10 @@
 package dev.crewchief.cli;
 
 import dev.crewchief.config.ConfigException;
-import dev.crewchief.config.ConfigLoader;
 import dev.crewchief.config.LoadedConfig;
-import dev.crewchief.runtime.LocalRuntime;
-import dev.crewchief.runtime.TemporalConnection;
+import dev.crewchief.worker.ConfigLoader;
+import dev.crewchief.worker.EmbeddedRuntime;
+import dev.crewchief.worker.TemporalConnection;
 import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.serviceclient.WorkflowServiceStubs;
@@ -13,7 +13,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.ServiceLoader;
 
 /** One CLI invocation's config and Temporal connection (remote, or the embedded default). */
 final class Session implements AutoCloseable {
@@ -22,7 +21,7 @@ final class Session implements AutoCloseable {
   private LoadedConfig config;
   private WorkflowServiceStubs stubs;
   private WorkflowClient client;
-  private LocalRuntime.Handle embedded;
+  private EmbeddedRuntime.Handle embedded;
   private TemporalConnection connection;
 
   Session(Map<String, String> env, Path configFlag) {
@@ -64,13 +63,8 @@ final class Session implements AutoCloseable {
                 + TemporalConnection.EMBEDDED_TARGET
                 + " while it lives");
       }
-      LocalRuntime runtime =
-          ServiceLoader.load(LocalRuntime.class)
-              .findFirst()
-              .orElseThrow(
-                  () -> new ConfigException("the embedded runtime is not on the classpath"));
       try {
-        embedded = runtime.start(7233, config(), env);
+        embedded = EmbeddedRuntime.start(7233, config(), env);
       } catch (IOException e) {
         throw new ConfigException(
             "cannot start the embedded Temporal server: " + e.getMessage(), e);

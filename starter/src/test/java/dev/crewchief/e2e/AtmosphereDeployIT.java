@@ -213,9 +213,11 @@ class AtmosphereDeployIT {
         stack.cc.run(
             "start", "atmosphere-deploy", "--env", ENV, "--version", "36-3", "--driver", "bob");
     assertEquals(1, second.exit(), second.out());
+    // Refused by the release itself, on the server: the lane is held by the running day.
     assertTrue(
-        second.out().contains("another atmosphere-deploy release is running in " + ENV + ": " + id),
+        second.out().contains(id + " is running and holds lane-atmosphere-containers-" + ENV),
         second.out());
+    assertTrue(second.out().contains("[LaneBusy]"), second.out());
     assertEquals(
         0,
         stack

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.crewchief.release.ReleaseWorkflows;
+import dev.crewchief.runbook.Runbooks;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;
 import io.temporal.common.WorkflowExecutionHistory;
@@ -84,7 +84,7 @@ final class Histories implements AutoCloseable {
    */
   void replayAndKeep(String id) throws Exception {
     WorkflowExecutionHistory h = fetch(id);
-    Class<?>[] all = ReleaseWorkflows.implementations();
+    Class<?>[] all = Runbooks.all().workflowImplementations();
     WorkflowReplayer.replayWorkflowExecution(h, all[0], Arrays.copyOfRange(all, 1, all.length));
     Path dir = Path.of("target", "histories");
     Files.createDirectories(dir);

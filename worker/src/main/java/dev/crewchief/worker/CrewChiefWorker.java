@@ -13,7 +13,8 @@ import dev.crewchief.adapters.ssh.RemoteHostActivitiesImpl;
 import dev.crewchief.adapters.ssh.SshHosts;
 import dev.crewchief.adapters.webhook.HttpWebhookActivities;
 import dev.crewchief.config.LoadedConfig;
-import dev.crewchief.release.ReleaseWorkflows;
+import dev.crewchief.release.ReleaseWorkflow;
+import dev.crewchief.runbook.Runbooks;
 import io.temporal.client.WorkflowClient;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
@@ -44,7 +45,7 @@ public final class CrewChiefWorker implements AutoCloseable {
             config.config().taskQueueOrDefault(),
             WorkerOptions.newBuilder().setMaxConcurrentActivityExecutionSize(20).build());
     worker.registerWorkflowImplementationTypes(
-        ReleaseWorkflows.options(), ReleaseWorkflows.implementations());
+        ReleaseWorkflow.implementationOptions(), Runbooks.all().workflowImplementations());
     SecretResolver secrets = new SecretResolver(env);
     SshHosts ssh = new SshHosts(secrets);
     // One Docker client per engine, made on first use and closed with the worker.
@@ -57,7 +58,8 @@ public final class CrewChiefWorker implements AutoCloseable {
         new GitActivitiesImpl(new GitCli()),
         new SmtpMailActivities(secrets),
         new HttpWebhookActivities(secrets, HttpWebhookActivities.newClient()),
-        new LogNotifyActivities());
+        new LogNotifyActivities(),
+        new TemporalActivitiesImpl(client));
     factory.start();
     return new CrewChiefWorker(factory, engines);
   }

@@ -1,7 +1,6 @@
 package dev.crewchief.worker;
 
 import dev.crewchief.config.LoadedConfig;
-import dev.crewchief.runtime.LocalRuntime;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -22,11 +21,19 @@ import org.slf4j.LoggerFactory;
  * listens on every interface, so the services are bound here by hand) with real time, and a worker
  * on it. Everything lives in memory and ends with the process.
  */
-public final class EmbeddedRuntime implements LocalRuntime {
+public final class EmbeddedRuntime {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedRuntime.class);
 
-  @Override
-  public Handle start(int port, LoadedConfig config, Map<String, String> env) throws IOException {
+  private EmbeddedRuntime() {}
+
+  /** The running server and worker; closing stops both. */
+  public interface Handle extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  public static Handle start(int port, LoadedConfig config, Map<String, String> env)
+      throws IOException {
     EmbeddedServer server = EmbeddedServer.start(port);
     WorkflowServiceStubs stubs =
         WorkflowServiceStubs.newServiceStubs(

@@ -1,9 +1,7 @@
 package dev.crewchief.worker;
 
 import dev.crewchief.config.ConfigException;
-import dev.crewchief.config.ConfigLoader;
 import dev.crewchief.config.LoadedConfig;
-import dev.crewchief.runtime.TemporalConnection;
 import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.serviceclient.WorkflowServiceStubs;

@@ -1,6 +1,6 @@
 package dev.crewchief.atmosphere;
 
-import dev.crewchief.randopony.ReleaseResult;
+import dev.crewchief.release.ReleaseResult;
 import dev.crewchief.release.ReleaseWorkflow;
 import io.temporal.workflow.WorkflowInit;
 
@@ -18,6 +18,7 @@ public final class AtmosphereDeploymentDayImpl extends ReleaseWorkflow
   public ReleaseResult deploy(DayRequest request) {
     String summary =
         release.run(
+            AtmospherePlans.containers(request.context().environment()),
             () -> {
               AtmosphereValidation.version(request.context().version());
               new DeploymentDay(release, request.day())

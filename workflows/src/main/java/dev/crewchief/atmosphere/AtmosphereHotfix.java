@@ -1,7 +1,7 @@
 package dev.crewchief.atmosphere;
 
-import dev.crewchief.randopony.ReleaseResult;
 import dev.crewchief.release.ReleaseControl;
+import dev.crewchief.release.ReleaseResult;
 import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
 

@@ -7,7 +7,8 @@ import dev.crewchief.activities.GitActivities;
 import dev.crewchief.activities.ImageTagsRequest;
 import dev.crewchief.activities.ImageTagsResult;
 import dev.crewchief.activities.ServiceState;
-import dev.crewchief.randopony.ReleaseResult;
+import dev.crewchief.release.Lane;
+import dev.crewchief.release.ReleaseResult;
 import dev.crewchief.release.ReleaseWorkflow;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInit;
@@ -32,9 +33,14 @@ public final class AtmosphereHotfixImpl extends ReleaseWorkflow implements Atmos
     super(request.context());
   }
 
+  /** One hotfix at a time per environment. */
+  static Lane lane(String environment) {
+    return Lane.of(RUNBOOK, environment);
+  }
+
   @Override
   public ReleaseResult hotfix(HotfixRequest request) {
-    String summary = release.run(() -> steps(request));
+    String summary = release.run(lane(request.context().environment()), () -> steps(request));
     return new ReleaseResult(summary, release.progress());
   }
 

@@ -9,8 +9,8 @@ import dev.crewchief.activities.MailRequest;
 import dev.crewchief.activities.PullRequest;
 import dev.crewchief.activities.WebhookActivities;
 import dev.crewchief.activities.WebhookRequest;
-import dev.crewchief.randopony.ReleaseResult;
 import dev.crewchief.release.ReleaseContext;
+import dev.crewchief.release.ReleaseResult;
 import dev.crewchief.release.ReleaseWorkflow;
 import dev.crewchief.release.SearchAttributes;
 import io.temporal.activity.ActivityOptions;
@@ -57,7 +57,9 @@ public final class AtmosphereReleaseImpl extends ReleaseWorkflow implements Atmo
 
   @Override
   public ReleaseResult release(AtmosphereReleaseRequest request) {
-    String summary = release.run(() -> steps(request));
+    String summary =
+        release.run(
+            AtmospherePlans.containers(request.context().environment()), () -> steps(request));
     return new ReleaseResult(summary, release.progress());
   }
 
@@ -225,15 +227,7 @@ public final class AtmosphereReleaseImpl extends ReleaseWorkflow implements Atmo
     String date = DAY.format(r.window());
     if (r.beta() != null) {
       ReleaseContext betaCtx =
-          new ReleaseContext(
-              AtmosphereDeploymentDay.RUNBOOK,
-              r.beta().environment(),
-              version,
-              ctx.dryRun(),
-              ctx.startedBy(),
-              ctx.approvers(),
-              ctx.gates(),
-              ctx.searchAttributes());
+          ctx.forRelease(AtmosphereDeploymentDay.RUNBOOK, r.beta().environment());
       AtmosphereDeploymentDay beta =
           Workflow.newChildWorkflowStub(
               AtmosphereDeploymentDay.class,

@@ -1,6 +1,7 @@
 package dev.crewchief.randopony;
 
 import dev.crewchief.release.ReleaseControl;
+import dev.crewchief.release.ReleaseResult;
 import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
 

@@ -2,6 +2,8 @@ package dev.crewchief.randopony;
 
 import static dev.crewchief.release.Shell.q;
 
+import dev.crewchief.release.Lane;
+import dev.crewchief.release.ReleaseResult;
 import dev.crewchief.release.ReleaseWorkflow;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInit;
@@ -40,9 +42,15 @@ public final class PromoteToProductionImpl extends ReleaseWorkflow implements Pr
         List.of("crew-chief"));
   }
 
+  /** One promotion at a time per environment. */
+  static Lane lane(String environment) {
+    return Lane.of(RUNBOOK, environment);
+  }
+
   @Override
   public ReleaseResult promote(PromoteRequest request) {
-    String summary = release.run(() -> promoteSteps(request));
+    String summary =
+        release.run(lane(request.context().environment()), () -> promoteSteps(request));
     return new ReleaseResult(summary, release.progress());
   }
 

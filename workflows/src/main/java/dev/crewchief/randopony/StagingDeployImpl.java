@@ -1,6 +1,8 @@
 package dev.crewchief.randopony;
 
 import dev.crewchief.activities.PathFacts;
+import dev.crewchief.release.Lane;
+import dev.crewchief.release.ReleaseResult;
 import dev.crewchief.release.ReleaseWorkflow;
 import io.temporal.workflow.WorkflowInit;
 import java.util.List;
@@ -17,10 +19,16 @@ public final class StagingDeployImpl extends ReleaseWorkflow implements StagingD
     super(request.context());
   }
 
+  /** One staging deployment at a time per environment. */
+  static Lane lane(String environment) {
+    return Lane.of(RUNBOOK, environment);
+  }
+
   @Override
   public ReleaseResult deploy(StagingDeployRequest request) {
     String summary =
         release.run(
+            lane(request.context().environment()),
             () -> {
               String rel = request.context().version();
               RandoPonySite site = request.site();

@@ -1,18 +1,29 @@
 package dev.crewchief.release;
 
+import dev.crewchief.activities.ActionResult;
+import dev.crewchief.activities.LaneHolder;
 import dev.crewchief.activities.Notification;
 import dev.crewchief.activities.NotifyActivities;
 import dev.crewchief.activities.StepOutcome;
+import dev.crewchief.activities.TemporalActivities;
 import dev.crewchief.config.GateConfig;
 import io.temporal.activity.ActivityOptions;
+import io.temporal.api.enums.v1.ParentClosePolicy;
+import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
+import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.common.RetryOptions;
 import io.temporal.common.SearchAttributeKey;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
+import io.temporal.failure.ChildWorkflowFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.worker.NonDeterministicException;
+import io.temporal.workflow.Async;
 import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.ChildWorkflowCancellationType;
+import io.temporal.workflow.ChildWorkflowOptions;
+import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.time.Instant;
@@ -49,6 +60,9 @@ public final class Release {
   private final List<Undo> undos = new ArrayList<>();
   private final List<String> leftByHand = new ArrayList<>();
   private String settled;
+  private Lane lane;
+  private LaneHold laneHold;
+  private Promise<Void> laneHoldEnded;
   private final List<StepState> steps = new ArrayList<>();
   private final Map<String, Gate> gates = new LinkedHashMap<>();
   private final List<String> notes = new ArrayList<>();
@@ -264,8 +278,20 @@ public final class Release {
    * release stuck with nothing in its status; only a non-determinism error is left to the SDK,
    * since failing every open release on a bad deployment would be worse than waiting for a fix.
    */
-  public <T> T run(Supplier<T> body) {
+  public <T> T run(Lane lane, Supplier<T> body) {
     upsert(SearchAttributes.STATUS, status.name());
+    try {
+      return outcome(
+          () -> {
+            holdLane(lane);
+            return body.get();
+          });
+    } finally {
+      letGoOfLane();
+    }
+  }
+
+  private <T> T outcome(Supplier<T> body) {
     try {
       T result = body.get();
       status = ReleaseStatus.SUCCEEDED;
@@ -404,6 +430,118 @@ public final class Release {
     }
   }
 
+  // ---- the lane ----
+
+  /**
+   * Takes the release's lane by starting its hold, a child workflow with the lane's id: the server
+   * starts one execution of an id at a time, so of two releases started at the same instant by any
+   * clients, one holds the lane and the other is refused here, naming the holder. A hold whose
+   * release has just ended is about to be ended by its parent-close policy; that is waited out for
+   * a few seconds. Releases started before lanes existed, and rehearsals (which change nothing),
+   * hold none.
+   */
+  private void holdLane(Lane lane) {
+    if (platform < 1 || lane == null) {
+      return;
+    }
+    this.lane = lane;
+    if (ctx.dryRun()) {
+      skip("hold the lane " + lane.workflowId(), "a rehearsal changes nothing and holds no lane");
+      return;
+    }
+    step(
+        "hold the lane " + lane.workflowId(),
+        () -> {
+          ChildWorkflowOptions options =
+              ChildWorkflowOptions.newBuilder()
+                  .setWorkflowId(lane.workflowId())
+                  .setParentClosePolicy(ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE)
+                  // A cancelled release keeps its lane while it rolls back: the hold is not
+                  // cancelled with it, and ends when the release lets go or closes.
+                  .setCancellationType(ChildWorkflowCancellationType.ABANDON)
+                  .setWorkflowIdReusePolicy(
+                      WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
+                  .setStaticSummary(lane.description() + ": held by " + ctx.releaseId())
+                  .build();
+          for (int attempt = 1; ; attempt++) {
+            LaneHold hold = Workflow.newChildWorkflowStub(LaneHold.class, options);
+            Promise<Void> ended =
+                Async.procedure(
+                    hold::hold,
+                    new LaneHold.Request(lane.workflowId(), lane.description(), ctx.releaseId()));
+            try {
+              Workflow.getWorkflowExecution(hold).get();
+              laneHold = hold;
+              laneHoldEnded = ended;
+              return new ActionResult(
+                  "holds " + lane.workflowId() + " (" + lane.description() + ")", false, "");
+            } catch (ChildWorkflowFailure e) {
+              if (!(e.getCause() instanceof WorkflowExecutionAlreadyStarted)) {
+                throw e;
+              }
+            }
+            LaneHolder holder = temporal().describeLaneHolder(lane.workflowId());
+            if (!holder.holdRunning()) {
+              continue; // let go of meanwhile: take it now
+            }
+            if (holder.holderRunning() || attempt >= LANE_ATTEMPTS) {
+              throw laneBusy(lane, holder);
+            }
+            Workflow.sleep(Duration.ofSeconds(2));
+          }
+        });
+  }
+
+  private static final int LANE_ATTEMPTS = 10;
+
+  private ApplicationFailure laneBusy(Lane lane, LaneHolder holder) {
+    String who = holder.holder() == null ? "another release" : holder.holder();
+    return ApplicationFailure.newNonRetryableFailure(
+        (holder.holderRunning()
+                ? who + " is running and holds " + lane.workflowId()
+                : who
+                    + " has ended but its hold "
+                    + lane.workflowId()
+                    + " is still open (terminate it if it stays)")
+            + ": "
+            + lane.description()
+            + ". Wait for it (`crewchief watch "
+            + who
+            + "`) or cancel it, then start again.",
+        "LaneBusy");
+  }
+
+  /** Lets go of the lane at the end of the release, however it ends. */
+  private void letGoOfLane() {
+    if (laneHold == null) {
+      return;
+    }
+    LaneHold hold = laneHold;
+    laneHold = null;
+    // The release ends once its hold has ended, so that the lane is free when the release is
+    // seen closed (a start right after it must not be refused), and the hold ends on its own
+    // rather than by the parent-close policy (which still ends it should this not get through).
+    Workflow.newDetachedCancellationScope(
+            () -> {
+              try {
+                Async.procedure(hold::letGo).get();
+                laneHoldEnded.get();
+              } catch (TemporalFailure e) {
+                log.warn("could not let go of lane {}: {}", lane.workflowId(), describe(e));
+              }
+            })
+        .run();
+  }
+
+  private TemporalActivities temporal() {
+    return Workflow.newActivityStub(
+        TemporalActivities.class,
+        ActivityOptions.newBuilder()
+            .setStartToCloseTimeout(Duration.ofSeconds(30))
+            .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(5).build())
+            .build());
+  }
+
   // ---- progress ----
 
   public ReleaseProgress progress() {
@@ -421,7 +559,9 @@ public final class Release {
         currentStep,
         List.copyOf(steps),
         views,
-        List.copyOf(notes));
+        List.copyOf(notes),
+        lane == null ? null : lane.workflowId(),
+        laneHold != null);
   }
 
   private void setCurrentStep(String name) {

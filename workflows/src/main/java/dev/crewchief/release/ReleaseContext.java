@@ -1,5 +1,6 @@
 package dev.crewchief.release;
 
+import dev.crewchief.activities.NotifyChannels;
 import dev.crewchief.config.GateConfig;
 import java.util.List;
 import java.util.Map;
@@ -7,12 +8,15 @@ import java.util.Map;
 /**
  * What every release knows about itself, resolved from config by the CLI and carried in the
  * workflow input so that the history shows exactly which people and rules applied. It holds no
- * secret: hosts carry key references only.
+ * secret: hosts and channels carry references only.
  *
  * @param approvers role name to the people who hold it
  * @param gates gate name to its policy; a gate missing here uses {@link GateConfig} defaults
  * @param searchAttributes the Crew Chief search attributes the server has registered; the workflow
  *     upserts only these, since an unregistered one fails the workflow task
+ * @param people the environment's people: e-mail addresses and public keys (null for releases
+ *     started before people were configured)
+ * @param notifications where notifications go besides the worker's log (null: the log only)
  */
 public record ReleaseContext(
     String runbook,
@@ -22,15 +26,69 @@ public record ReleaseContext(
     String startedBy,
     Map<String, List<String>> approvers,
     Map<String, GateConfig> gates,
-    List<String> searchAttributes) {
+    List<String> searchAttributes,
+    Map<String, Person> people,
+    NotifyChannels notifications) {
+
+  /** A context without people's details or notification channels. */
+  public ReleaseContext(
+      String runbook,
+      String environment,
+      String version,
+      boolean dryRun,
+      String startedBy,
+      Map<String, List<String>> approvers,
+      Map<String, GateConfig> gates,
+      List<String> searchAttributes) {
+    this(
+        runbook,
+        environment,
+        version,
+        dryRun,
+        startedBy,
+        approvers,
+        gates,
+        searchAttributes,
+        null,
+        null);
+  }
 
   public String releaseId() {
     return ReleaseIds.workflowId(runbook, environment, version);
   }
 
   /** The same release with other approvers (a release's own crew chief and driver, say). */
-  public ReleaseContext withApprovers(Map<String, List<String>> people) {
+  public ReleaseContext withApprovers(Map<String, List<String>> roles) {
     return new ReleaseContext(
-        runbook, environment, version, dryRun, startedBy, people, gates, searchAttributes);
+        runbook,
+        environment,
+        version,
+        dryRun,
+        startedBy,
+        roles,
+        gates,
+        searchAttributes,
+        people,
+        notifications);
+  }
+
+  /** The same people and rules for another release (a release's beta day, say). */
+  public ReleaseContext forRelease(String otherRunbook, String otherEnvironment) {
+    return new ReleaseContext(
+        otherRunbook,
+        otherEnvironment,
+        version,
+        dryRun,
+        startedBy,
+        approvers,
+        gates,
+        searchAttributes,
+        people,
+        notifications);
+  }
+
+  /** A person's details, or null. */
+  public Person person(String name) {
+    return people == null || name == null ? null : people.get(name);
   }
 }

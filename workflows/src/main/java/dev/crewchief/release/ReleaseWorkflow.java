@@ -2,6 +2,7 @@ package dev.crewchief.release;
 
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
+import io.temporal.worker.WorkflowImplementationOptions;
 import java.time.Duration;
 
 /**
@@ -42,6 +43,28 @@ public abstract class ReleaseWorkflow implements ReleaseControl {
       b.setHeartbeatTimeout(heartbeat);
     }
     return b.build();
+  }
+
+  /**
+   * How the worker runs release workflows. An exception of one of these types thrown outside a
+   * release's own error handling (in a workflow's constructor, say) is a bug that fails the release
+   * instead of retrying its workflow task forever, which would leave it stuck with nothing in its
+   * status. Inside {@link Release#run} every exception already fails the release with its rollback.
+   * Non-determinism (an IllegalStateException) is deliberately not among them: a bad deployment
+   * must not fail every open release; it waits for the fix.
+   */
+  public static WorkflowImplementationOptions implementationOptions() {
+    return WorkflowImplementationOptions.newBuilder()
+        .setFailWorkflowExceptionTypes(
+            NullPointerException.class,
+            ClassCastException.class,
+            IndexOutOfBoundsException.class,
+            ArithmeticException.class,
+            java.util.NoSuchElementException.class,
+            UnsupportedOperationException.class,
+            IllegalArgumentException.class,
+            java.time.DateTimeException.class)
+        .build();
   }
 
   @Override

@@ -26,14 +26,15 @@ import dev.crewchief.activities.ProxyActivities;
 import dev.crewchief.activities.PullRequest;
 import dev.crewchief.activities.ServiceRequest;
 import dev.crewchief.config.GateConfig;
-import dev.crewchief.randopony.ReleaseResult;
 import dev.crewchief.release.GateDecision;
 import dev.crewchief.release.GateStatus;
 import dev.crewchief.release.GateView;
 import dev.crewchief.release.ReleaseContext;
 import dev.crewchief.release.ReleaseIds;
 import dev.crewchief.release.ReleaseProgress;
+import dev.crewchief.release.ReleaseResult;
 import dev.crewchief.release.ReleaseStatus;
+import dev.crewchief.release.TestReleases;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
@@ -61,10 +62,7 @@ import org.mockito.InOrder;
 class AtmosphereDeploymentDayTest {
   @RegisterExtension
   static final TestWorkflowExtension testWorkflow =
-      TestWorkflowExtension.newBuilder()
-          .registerWorkflowImplementationTypes(AtmosphereDeploymentDayImpl.class)
-          .setDoNotStart(true)
-          .build();
+      TestReleases.extension(AtmosphereDeploymentDayImpl.class);
 
   static final String NEW_ATMO = "cyverse/atmosphere:v36-1";
   static final String NEW_TROPO = "cyverse/troposphere:v36-1";

@@ -29,10 +29,11 @@ import dev.crewchief.activities.NotifyActivities;
 import dev.crewchief.activities.ServiceRequest;
 import dev.crewchief.activities.ServiceState;
 import dev.crewchief.config.GateConfig;
-import dev.crewchief.randopony.ReleaseResult;
 import dev.crewchief.release.ReleaseContext;
 import dev.crewchief.release.ReleaseIds;
+import dev.crewchief.release.ReleaseResult;
 import dev.crewchief.release.StepStatus;
+import dev.crewchief.release.TestReleases;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
@@ -52,10 +53,7 @@ import org.mockito.InOrder;
 class AtmosphereHotfixTest {
   @RegisterExtension
   static final TestWorkflowExtension testWorkflow =
-      TestWorkflowExtension.newBuilder()
-          .registerWorkflowImplementationTypes(AtmosphereHotfixImpl.class)
-          .setDoNotStart(true)
-          .build();
+      TestReleases.extension(AtmosphereHotfixImpl.class);
 
   static final String OLD_IMAGE = "cyverse/atmosphere:v36-6";
   static final String NEW_IMAGE = "cyverse/atmosphere:v36-7";

@@ -27,15 +27,16 @@ import dev.crewchief.activities.ProxyActivities;
 import dev.crewchief.activities.WebhookActivities;
 import dev.crewchief.config.GateConfig;
 import dev.crewchief.config.NginxConfig;
-import dev.crewchief.randopony.ReleaseResult;
 import dev.crewchief.release.GateDecision;
 import dev.crewchief.release.GateStatus;
 import dev.crewchief.release.GateView;
 import dev.crewchief.release.ReleaseContext;
 import dev.crewchief.release.ReleaseIds;
 import dev.crewchief.release.ReleaseProgress;
+import dev.crewchief.release.ReleaseResult;
 import dev.crewchief.release.ReleaseStatus;
 import dev.crewchief.release.StepStatus;
+import dev.crewchief.release.TestReleases;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
@@ -63,11 +64,7 @@ import org.mockito.InOrder;
 class AtmosphereReleaseTest {
   @RegisterExtension
   static final TestWorkflowExtension testWorkflow =
-      TestWorkflowExtension.newBuilder()
-          .registerWorkflowImplementationTypes(
-              AtmosphereReleaseImpl.class, AtmosphereDeploymentDayImpl.class)
-          .setDoNotStart(true)
-          .build();
+      TestReleases.extension(AtmosphereReleaseImpl.class, AtmosphereDeploymentDayImpl.class);
 
   static final EngineRef ENGINE =
       new EngineRef("prod-docker", "unix:///run/docker.sock", null, null);

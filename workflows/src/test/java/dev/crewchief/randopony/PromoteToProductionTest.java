@@ -30,8 +30,10 @@ import dev.crewchief.release.GateDecision;
 import dev.crewchief.release.GateStatus;
 import dev.crewchief.release.ReleaseContext;
 import dev.crewchief.release.ReleaseIds;
+import dev.crewchief.release.ReleaseResult;
 import dev.crewchief.release.ReleaseStatus;
 import dev.crewchief.release.StepStatus;
+import dev.crewchief.release.TestReleases;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
@@ -54,11 +56,7 @@ import org.mockito.InOrder;
 class PromoteToProductionTest {
   @RegisterExtension
   static final TestWorkflowExtension testWorkflow =
-      TestWorkflowExtension.newBuilder()
-          .registerWorkflowImplementationTypes(
-              PromoteToProductionImpl.class, StagingDeployImpl.class)
-          .setDoNotStart(true)
-          .build();
+      TestReleases.extension(PromoteToProductionImpl.class, StagingDeployImpl.class);
 
   RemoteHostActivities host;
   ProxyActivities proxy;
@@ -358,9 +356,14 @@ class PromoteToProductionTest {
     verify(host, never()).runCommand(argThat(r -> !r.dryRun()));
     verify(proxy, never()).switchSite(argThat(r -> !r.dryRun()));
     verify(host, never()).archiveAndDelete(argThat(r -> !r.dryRun()));
+    // A rehearsal holds no lane (it changes nothing); every other step is rehearsed.
     assertTrue(
         result.progress().steps().stream()
-            .filter(s -> !s.name().startsWith("gate"))
+            .anyMatch(
+                s -> s.name().startsWith("hold the lane") && s.status() == StepStatus.SKIPPED));
+    assertTrue(
+        result.progress().steps().stream()
+            .filter(s -> !s.name().startsWith("gate") && !s.name().startsWith("hold the lane"))
             .allMatch(s -> s.status() == StepStatus.REHEARSED));
   }
 

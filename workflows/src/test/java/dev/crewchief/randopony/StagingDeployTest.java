@@ -25,7 +25,9 @@ import dev.crewchief.config.GateConfig;
 import dev.crewchief.release.ReleaseContext;
 import dev.crewchief.release.ReleaseIds;
 import dev.crewchief.release.ReleaseProgress;
+import dev.crewchief.release.ReleaseResult;
 import dev.crewchief.release.ReleaseStatus;
+import dev.crewchief.release.TestReleases;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
@@ -43,11 +45,7 @@ import org.mockito.InOrder;
 /** StagingDeploy with mocked activities: first deployment, update, refusals, dry run. */
 class StagingDeployTest {
   @RegisterExtension
-  static final TestWorkflowExtension testWorkflow =
-      TestWorkflowExtension.newBuilder()
-          .registerWorkflowImplementationTypes(StagingDeployImpl.class)
-          .setDoNotStart(true)
-          .build();
+  static final TestWorkflowExtension testWorkflow = TestReleases.extension(StagingDeployImpl.class);
 
   static final String APP = "/home/rp/webapps/randopony2014r1";
 

@@ -2,6 +2,7 @@ package dev.crewchief.release;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.crewchief.runbook.Runbooks;
 import io.temporal.testing.WorkflowReplayer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.TestFactory;
  */
 class RecordedHistoriesReplayTest {
   private static final Path DIR = Path.of("src/test/resources/histories");
-  private static final Class<?>[] ALL = ReleaseWorkflows.implementations();
+  private static final Class<?>[] ALL = Runbooks.all().workflowImplementations();
 
   @TestFactory
   Stream<DynamicTest> everyRecordedHistoryReplays() throws IOException {

@@ -1,5 +1,7 @@
-package dev.crewchief.config;
+package dev.crewchief.atmosphere;
 
+import dev.crewchief.config.NginxConfig;
+import dev.crewchief.config.SmtpConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -99,16 +101,4 @@ public record AtmosphereConfig(
       Duration lead,
       String statusPageUrl,
       String statusPageAuth) {}
-
-  /**
-   * An SMTP server; {@code username} and {@code password} are secret references; {@code caFile} a
-   * PEM file on the worker with the certificates to trust (a private CA), else the JVM's trust.
-   */
-  public record SmtpConfig(
-      String host,
-      Integer port,
-      String security,
-      String username,
-      String password,
-      String caFile) {}
 }

@@ -1,4 +1,4 @@
-package dev.crewchief.config;
+package dev.crewchief.atmosphere;
 
 /**
  * A Docker engine as configured: {@code host} a Docker host URI (unix:///var/run/docker.sock,

@@ -1,5 +1,6 @@
-package dev.crewchief.config;
+package dev.crewchief.randopony;
 
+import dev.crewchief.config.NginxConfig;
 import java.util.List;
 import java.util.Map;
 

@@ -1,4 +1,4 @@
-package dev.crewchief.runtime;
+package dev.crewchief.worker;
 
 import dev.crewchief.config.ConfigException;
 import dev.crewchief.release.SearchAttributes;

@@ -1,0 +1,172 @@
+package dev.crewchief.cli;
+
+import dev.crewchief.release.ReleaseProgress;
+import dev.crewchief.release.ReleaseStatus;
+import dev.crewchief.release.SearchAttributes;
+import dev.crewchief.runbook.Runbooks;
+import dev.crewchief.worker.TemporalConnection;
+import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
+import io.temporal.client.WorkflowClient;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+@Command(
+    name = "list",
+    description = {
+      "List releases, newest first.",
+      "On a server with the Crew Chief search attributes registered the filters are visibility"
+          + " queries; elsewhere (the embedded server) releases are filtered by their ids."
+    })
+final class ListCmd implements Callable<Integer> {
+  private static final Pattern VALUE = Pattern.compile("[A-Za-z0-9._-]+");
+  private static final Map<String, String> EXECUTION_STATUS =
+      Map.of(
+          "running", "Running",
+          "completed", "Completed",
+          "failed", "Failed",
+          "canceled", "Canceled",
+          "cancelled", "Canceled",
+          "terminated", "Terminated",
+          "timed-out", "TimedOut",
+          "timedout", "TimedOut");
+
+  @ParentCommand CrewChiefCli cli;
+
+  @CommandLine.Mixin CrewChiefCli.HelpOption help;
+
+  @Option(names = "--runbook", description = "e.g. randopony-promote")
+  String runbook;
+
+  @Option(names = "--env", description = "environment")
+  String environment;
+
+  @Option(names = "--version", description = "release version")
+  String version;
+
+  @Option(
+      names = "--status",
+      description = "the execution: running, completed, failed, canceled, terminated, timed-out")
+  String status;
+
+  @Option(
+      names = "--state",
+      description =
+          "Crew Chief's status of the release (search attribute CrewChiefStatus): "
+              + "RUNNING, WAITING_FOR_GATE, ROLLING_BACK, SUCCEEDED, FAILED, ROLLED_BACK, ROLLBACK_INCOMPLETE,"
+              + " CANCELLED")
+  ReleaseStatus state;
+
+  @Override
+  public Integer call() {
+    for (String v : new String[] {runbook, environment, version}) {
+      if (v != null && !VALUE.matcher(v).matches()) {
+        throw new IllegalArgumentException(
+            "'" + v + "' is not a valid filter value (letters, digits, '.', '_', '-')");
+      }
+    }
+    String executionStatus = null;
+    if (status != null) {
+      executionStatus = EXECUTION_STATUS.get(status.toLowerCase(java.util.Locale.ROOT));
+      if (executionStatus == null) {
+        throw new IllegalArgumentException(
+            "--status '"
+                + status
+                + "' is not one of running, completed, failed, canceled, terminated, timed-out"
+                + " (for Crew Chief's own status such as WAITING_FOR_GATE use --state)");
+      }
+    }
+    try (Session s = cli.session()) {
+      WorkflowClient client = s.client(false);
+      List<String> sa = TemporalConnection.registeredSearchAttributes(s.stubs(), s.namespace());
+      boolean indexed =
+          sa.containsAll(SearchAttributes.ALL.stream().map(k -> k.getName()).toList());
+      if (state != null && !indexed) {
+        throw new Releases.Refused(
+            "--state needs the Crew Chief search attributes on the server (see deploy/PRODUCTION.md);"
+                + " this server has none");
+      }
+      List<String> clauses = new ArrayList<>();
+      if (indexed) {
+        if (runbook != null) clauses.add(SearchAttributes.RUNBOOK.getName() + "='" + runbook + "'");
+        if (environment != null)
+          clauses.add(SearchAttributes.ENVIRONMENT.getName() + "='" + environment + "'");
+        if (version != null) clauses.add(SearchAttributes.VERSION.getName() + "='" + version + "'");
+        if (state != null) clauses.add(SearchAttributes.STATUS.getName() + "='" + state + "'");
+      }
+      if (executionStatus != null) clauses.add("ExecutionStatus='" + executionStatus + "'");
+      List<WorkflowExecutionInfo> all =
+          Releases.list(s.stubs(), s.namespace(), String.join(" AND ", clauses), false);
+      cli.out.println(
+          StatusCmd.pad("RELEASE", 48)
+              + " "
+              + StatusCmd.pad("RUNBOOK", 18)
+              + " "
+              + StatusCmd.pad("ENV", 10)
+              + " "
+              + StatusCmd.pad("VERSION", 9)
+              + " "
+              + StatusCmd.pad("STATUS", 11)
+              + " "
+              + StatusCmd.pad("STATE", 16)
+              + " STEP");
+      for (WorkflowExecutionInfo i : all) {
+        String id = i.getExecution().getWorkflowId();
+        String[] parts = parse(id);
+        if (parts == null) {
+          continue;
+        }
+        String execution = Releases.statusName(i.getStatus());
+        if (!indexed
+            && ((runbook != null && !runbook.equals(parts[0]))
+                || (environment != null && !environment.equals(parts[1]))
+                || (version != null && !version.equals(parts[2]))
+                || (executionStatus != null
+                    && !execution.replace("_", "").equalsIgnoreCase(executionStatus)))) {
+          continue;
+        }
+        String releaseState = Releases.keyword(i, SearchAttributes.STATUS);
+        String step = Releases.keyword(i, SearchAttributes.STEP);
+        if (step == null && Releases.running(i)) {
+          try {
+            ReleaseProgress p = Releases.progress(client, id);
+            step = p.currentStep();
+            releaseState = p.status().name();
+          } catch (RuntimeException e) {
+            step = "?";
+          }
+        }
+        cli.out.println(
+            StatusCmd.pad(id, 48)
+                + " "
+                + StatusCmd.pad(parts[0], 18)
+                + " "
+                + StatusCmd.pad(parts[1], 10)
+                + " "
+                + StatusCmd.pad(parts[2], 9)
+                + " "
+                + StatusCmd.pad(execution, 11)
+                + " "
+                + StatusCmd.pad(releaseState == null ? "" : releaseState, 16)
+                + " "
+                + (step == null ? "" : step));
+      }
+      return 0;
+    }
+  }
+
+  /**
+   * runbook, environment, version from a release id, for the runbooks known to this CLI. Atmosphere
+   * versions contain a dash themselves (36-1), so each runbook's version pattern decides where the
+   * environment ends.
+   */
+  static String[] parse(String id) {
+    return Runbooks.all().parseReleaseId(id);
+  }
+}

@@ -1,0 +1,284 @@
+package dev.crewchief.cli;
+
+import dev.crewchief.release.GateDecision;
+import dev.crewchief.release.GateStatus;
+import dev.crewchief.release.GateView;
+import dev.crewchief.release.ReleaseControl;
+import dev.crewchief.release.ReleaseIds;
+import dev.crewchief.release.ReleaseProgress;
+import dev.crewchief.release.SearchAttributes;
+import dev.crewchief.runbook.Runbook;
+import dev.crewchief.runbook.Runbooks;
+import dev.crewchief.runbook.StartOption;
+import dev.crewchief.runbook.StartRequest;
+import dev.crewchief.worker.TemporalConnection;
+import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowExecutionAlreadyStarted;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import java.io.PrintWriter;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+
+/**
+ * {@code crewchief start RUNBOOK ...}: one subcommand per registered runbook, its options taken
+ * from the runbook's descriptor, so that a new runbook needs no code here.
+ */
+final class StartCmd {
+  private StartCmd() {}
+
+  static CommandLine command(CrewChiefCli cli) {
+    CommandSpec start =
+        CommandSpec.wrapWithoutInspection(
+            (Callable<Integer>)
+                () -> {
+                  cli.out.println(
+                      "Name a runbook: crewchief start "
+                          + String.join("|", Runbooks.all().names())
+                          + " --help");
+                  return 2;
+                });
+    start.name("start");
+    start.mixinStandardHelpOptions(true);
+    List<String> lines = new ArrayList<>(List.of("Start a release of a runbook:"));
+    for (Runbook rb : Runbooks.all().list()) {
+      lines.add("  " + rb.name() + ": " + rb.summary());
+    }
+    start.usageMessage().description(lines.toArray(new String[0]));
+    CommandLine line = new CommandLine(start);
+    for (Runbook rb : Runbooks.all().list()) {
+      line.addSubcommand(rb.name(), new CommandLine(runbookCommand(cli, rb)));
+    }
+    return line;
+  }
+
+  private static CommandSpec runbookCommand(CrewChiefCli cli, Runbook rb) {
+    StartRunbook run = new StartRunbook(cli, rb);
+    CommandSpec spec = CommandSpec.wrapWithoutInspection(run);
+    run.spec = spec;
+    spec.name(rb.name());
+    spec.usageMessage()
+        .description(rb.description())
+        .footer(
+            "",
+            "Versions: "
+                + rb.versionFormat().description()
+                + ", e.g. "
+                + rb.versionFormat().example(),
+            "Settings: environments.ENV."
+                + rb.configSection().key()
+                + " (see "
+                + rb.exampleConfig()
+                + ")");
+    spec.addOption(
+        OptionSpec.builder("-h", "--help")
+            .usageHelp(true)
+            .description("Show this help message and exit.")
+            .build());
+    spec.addOption(text("--env", "ENV", "environment from crewchief.yaml", true, null));
+    spec.addOption(
+        text(
+            "--version",
+            "VERSION",
+            "the release: "
+                + rb.versionFormat().description()
+                + ", e.g. "
+                + rb.versionFormat().example(),
+            true,
+            null));
+    spec.addOption(flag("--dry-run", "rehearse: validate and record every action, change nothing"));
+    spec.addOption(
+        flag("--wait", "watch until the release ends (always on with the embedded server)"));
+    spec.addOption(
+        text(
+            "--approve-as",
+            "NAME",
+            "dry runs only: approve every gate as this person when it opens",
+            false,
+            null));
+    for (StartOption o : rb.options()) {
+      spec.addOption(
+          text(
+              "--" + o.name(),
+              o.label(),
+              o.description()
+                  + (o.defaultValue() == null ? "" : " (default: " + o.defaultValue() + ")"),
+              o.required(),
+              o.defaultValue()));
+    }
+    return spec;
+  }
+
+  private static OptionSpec text(
+      String name, String label, String description, boolean required, String defaultValue) {
+    OptionSpec.Builder b =
+        OptionSpec.builder(name)
+            .paramLabel(label)
+            .type(String.class)
+            .required(required)
+            .description(description);
+    if (defaultValue != null) {
+      b.defaultValue(defaultValue);
+    }
+    return b.build();
+  }
+
+  private static OptionSpec flag(String name, String description) {
+    return OptionSpec.builder(name).type(boolean.class).arity("0").description(description).build();
+  }
+
+  /** One runbook's start. */
+  static final class StartRunbook implements Callable<Integer> {
+    private final CrewChiefCli cli;
+    private final Runbook rb;
+    CommandSpec spec;
+
+    StartRunbook(CrewChiefCli cli, Runbook rb) {
+      this.cli = cli;
+      this.rb = rb;
+    }
+
+    private String value(String option) {
+      return spec.findOption(option).getValue();
+    }
+
+    private boolean flagValue(String option) {
+      Boolean b = spec.findOption(option).getValue();
+      return b != null && b;
+    }
+
+    @Override
+    public Integer call() {
+      String environment = value("--env");
+      String version = value("--version");
+      boolean dryRun = flagValue("--dry-run");
+      String approveAs = value("--approve-as");
+      ReleaseIds.validate(rb.name(), environment, version);
+      rb.versionFormat().check("version", version);
+      if (approveAs != null && !dryRun) {
+        throw new IllegalArgumentException(
+            "--approve-as is only for dry runs: pass real gates with `crewchief approve`");
+      }
+      Map<String, String> options = new LinkedHashMap<>();
+      for (StartOption o : rb.options()) {
+        options.put(o.name(), value("--" + o.name()));
+      }
+      try (Session s = cli.session()) {
+        s.config();
+        WorkflowClient client = s.client(true);
+        List<String> sa =
+            s.embedded()
+                ? List.of()
+                : TemporalConnection.registeredSearchAttributes(s.stubs(), s.namespace());
+        Object input =
+            rb.plan(
+                new StartRequest(
+                    s.config(),
+                    environment,
+                    version,
+                    dryRun,
+                    System.getProperty("user.name"),
+                    options,
+                    sa,
+                    Instant.now()));
+        String id = ReleaseIds.workflowId(rb.name(), environment, version);
+        WorkflowOptions.Builder wo =
+            WorkflowOptions.newBuilder()
+                .setWorkflowId(id)
+                .setTaskQueue(s.taskQueue())
+                .setWorkflowIdReusePolicy(
+                    WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
+                .setStaticSummary(
+                    (dryRun ? "DRY RUN " : "") + rb.name() + " " + version + " in " + environment);
+        if (!sa.isEmpty()) {
+          wo.setTypedSearchAttributes(
+              SearchAttributes.identity(rb.name(), environment, version, sa));
+        }
+        boolean polled =
+            s.embedded() || Releases.workerPolls(s.stubs(), s.namespace(), s.taskQueue());
+        WorkflowStub stub = client.newUntypedWorkflowStub(rb.workflowType(), wo.build());
+        try {
+          stub.start(input);
+        } catch (WorkflowExecutionAlreadyStarted e) {
+          throw new Releases.Refused(
+              "release "
+                  + id
+                  + " is already running (run "
+                  + e.getExecution().getRunId()
+                  + "): watch it with `crewchief watch "
+                  + id
+                  + "`");
+        }
+        PrintWriter out = cli.out;
+        if (!polled) {
+          out.println(
+              "started "
+                  + id
+                  + (dryRun ? " (dry run)" : "")
+                  + ", but no worker polls task queue '"
+                  + s.taskQueue()
+                  + "': it begins when one does (deploy/bin/crewchief-worker)");
+          return 0;
+        }
+        // The lane is taken by the release itself, on the server: wait until it holds it, or
+        // report why not (another release holds it), so that the start's answer is the truth.
+        Releases.awaitLane(client, s, id, rb.lane(environment).workflowId());
+        out.println("started " + id + (dryRun ? " (dry run)" : ""));
+        out.flush();
+        if (approveAs != null) {
+          Thread t = new Thread(() -> autoApprove(client, id, approveAs), "approve-as");
+          t.setDaemon(true);
+          t.start();
+        }
+        if (flagValue("--wait") || s.embedded()) {
+          int code = WatchCmd.follow(client, s, id, out);
+          out.println();
+          out.println(ReportCmd.markdown(client, id));
+          out.flush();
+          return code;
+        }
+        out.println("watch it with: crewchief watch " + id);
+        return 0;
+      }
+    }
+
+    private static void autoApprove(WorkflowClient client, String id, String approveAs) {
+      ReleaseControl stub = client.newWorkflowStub(ReleaseControl.class, id);
+      List<String> decided = new ArrayList<>();
+      while (true) {
+        try {
+          ReleaseProgress p = stub.progress();
+          for (GateView g : p.gates()) {
+            if (g.status() == GateStatus.WAITING && !decided.contains(g.name())) {
+              stub.decideGate(
+                  GateDecision.now(
+                      g.name(),
+                      GateDecision.Decision.APPROVE,
+                      approveAs,
+                      "dry run: --approve-as",
+                      Instant.now()));
+              decided.add(g.name());
+            }
+          }
+          Thread.sleep(500);
+        } catch (InterruptedException e) {
+          return;
+        } catch (RuntimeException e) {
+          try {
+            Thread.sleep(1000);
+          } catch (InterruptedException ie) {
+            return;
+          }
+        }
+      }
+    }
+  }
+}
