@@ -23,7 +23,9 @@ import org.slf4j.LoggerFactory;
  * {@link ProxyActivities} for an nginx reached over SSH: one server block file per domain in the
  * sites directory, tested with nginx's own check, then a reload (never a restart, so open
  * connections finish). After a reload the old workers keep serving the old config until they exit,
- * so the switch waits for them before it reports done.
+ * so the switch waits for them before it reports done. A switch with a probe is watched while it
+ * happens and reports the downtime it caused (see {@link SwitchWatch} for what that means for each
+ * kind of switch).
  */
 public final class NginxProxyActivitiesImpl implements ProxyActivities {
   private static final Logger log = LoggerFactory.getLogger(NginxProxyActivitiesImpl.class);
@@ -76,6 +78,7 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
       throw ApplicationFailure.newNonRetryableFailure(
           "'" + r.domain() + "' is not a domain name", "InvalidInput");
     }
+    SwitchWatch watch = SwitchWatch.of(r.probe());
     String file = nginx.sitesDir() + "/" + r.domain() + ".conf";
     String block = serverBlock(nginx, r.domain(), r.upstreamPort());
     String action =
@@ -91,7 +94,8 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
             + nginx.testCommand()
             + "`, `"
             + nginx.reloadCommand()
-            + "`";
+            + "`"
+            + (watch == null ? "" : ", " + watch.describe());
     if (r.dryRun()) {
       return new SwitchResult(action, true, block, null);
     }
@@ -131,6 +135,7 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
     return change(
         r.host(),
         cmd,
+        watch,
         action,
         "nginx rejected the new server block for "
             + r.domain()
@@ -176,6 +181,7 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
             "'" + p + "' must be an absolute path (the site link and its target)", "InvalidInput");
       }
     }
+    SwitchWatch watch = SwitchWatch.of(r.probe());
     String action =
         "on "
             + r.host().describe()
@@ -187,7 +193,8 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
             + nginx.testCommand()
             + "`, `"
             + nginx.reloadCommand()
-            + "`";
+            + "`"
+            + (watch == null ? "" : ", " + watch.describe());
     if (r.dryRun()) {
       return new SwitchResult(action, true, "", null);
     }
@@ -218,21 +225,32 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
     return change(
         r.host(),
         cmd,
+        watch,
         action,
         "nginx rejected " + r.target() + " (the previous link is back in place)",
         "linking " + r.link());
   }
 
   /**
-   * Runs a config change built on {@link #testThenReload} and turns its exit status into the step's
-   * outcome: a missing target or a config nginx rejects cannot be fixed by a retry.
+   * Runs a config change built on {@link #testThenReload}, watched by {@code watch} when not null
+   * (in the same command, so in one round trip and from the proxy host itself; {@link SshHosts}
+   * heartbeats while it runs), and turns its exit status into the step's outcome: a missing target
+   * or a config nginx rejects cannot be fixed by a retry, and neither can a host the probe cannot
+   * run on.
    */
   private SwitchResult change(
-      HostRef host, String cmd, String action, String rejected, String what) {
+      HostRef host, String cmd, SwitchWatch watch, String action, String rejected, String what) {
     SSHClient client = ssh.connect(host);
     try {
-      ExecResult res = ssh.exec(client, cmd, Duration.ofMinutes(1));
+      ExecResult res =
+          watch == null
+              ? ssh.exec(client, cmd, Duration.ofMinutes(1))
+              : ssh.exec(client, watch.wrap(cmd), watch.timeout());
       String err = res.stderr().strip();
+      if (watch != null && res.exitStatus() == SwitchWatch.UNAVAILABLE) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            what + " was not started, its probe cannot run: " + err, "ProbeUnavailable");
+      }
       if (res.exitStatus() == MISSING) {
         throw ApplicationFailure.newNonRetryableFailure(
             what + " failed: " + err, "SiteConfigMissing");
@@ -245,8 +263,17 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
         throw ApplicationFailure.newFailure(
             what + " failed (exit " + res.exitStatus() + "): " + err, "RemoteCommandFailed");
       }
-      log.info("{}", action);
-      return new SwitchResult(action, false, res.stdout().strip(), null);
+      if (watch == null) {
+        log.info("{}", action);
+        return new SwitchResult(action, false, res.stdout().strip(), null);
+      }
+      SwitchWatch.Watched w = watch.parse(res.stdout());
+      log.info(
+          "{}: switched in {} ms, {}",
+          action,
+          w.switchEnd() - w.switchStart(),
+          w.downtime().describe());
+      return new SwitchResult(action, false, w.output(), w.downtime());
     } finally {
       SshHosts.close(client);
     }
@@ -254,7 +281,7 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
 
   @Override
   public ActionResult probe(ProbeRequest r) {
-    if (r.url() == null || !r.url().matches("https?://[^\\s']+")) {
+    if (!SwitchWatch.isHttpUrl(r.url())) {
       throw ApplicationFailure.newNonRetryableFailure(
           "probe URL '" + r.url() + "' is not an http(s) URL", "InvalidInput");
     }
