@@ -7,8 +7,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Notifications written to the worker's log under the logger {@code crewchief.notify}, where a log
- * shipper or a person tailing the worker sees them. It is the notifier every environment has;
- * e-mail and chat notifiers come with the runbooks that need them.
+ * shipper or a person tailing the worker sees them. It is the notifier every environment has, and
+ * the log channel of {@link ChannelNotifyActivities}, which adds e-mail and chat.
  */
 public final class LogNotifyActivities implements NotifyActivities {
   private static final Logger log = LoggerFactory.getLogger("crewchief.notify");
