@@ -89,7 +89,9 @@ class ChannelNotifyTest {
           null,
           null,
           null,
-          List.of());
+          List.of(),
+          List.of("alice"),
+          false);
 
   static GreenMail greenMail;
   static int smtpPort;

@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
       WatchCmd.class,
       ListCmd.class,
       ReportCmd.class,
-      CancelCmd.class
+      CancelCmd.class,
+      SignCmd.class
     })
 public final class CrewChiefCli {
   @Option(

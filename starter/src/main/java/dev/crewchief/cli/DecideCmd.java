@@ -1,20 +1,35 @@
 package dev.crewchief.cli;
 
+import dev.crewchief.config.PersonConfig;
+import dev.crewchief.release.DecisionReply;
+import dev.crewchief.release.DecisionSignature;
 import dev.crewchief.release.GateDecision;
 import dev.crewchief.release.GateView;
 import dev.crewchief.release.ReleaseControl;
+import dev.crewchief.release.ReleaseProgress;
 import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowUpdateException;
-import io.temporal.failure.ApplicationFailure;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-/** {@code approve} and {@code reject}: a decision at a gate, sent as an update. */
+/**
+ * {@code approve} and {@code reject}: a decision at a gate, sent as an update that carries the time
+ * it was issued (and, where the gate requires it, the approver's SSH signature). It is sent only
+ * when a worker polls the release's task queue, and waited for at most half a minute: a decision
+ * must not land minutes after the approver gave up, which the gate's own bound on a decision's age
+ * enforces on the worker's side too.
+ */
 abstract class DecideCmd implements Callable<Integer> {
+  static final long ANSWER_SECONDS = 30;
+
   @ParentCommand CrewChiefCli cli;
 
   @Parameters(
@@ -37,6 +52,15 @@ abstract class DecideCmd implements Callable<Integer> {
       defaultValue = "")
   String comment;
 
+  @Option(
+      names = "--sign-with",
+      paramLabel = "KEY",
+      description =
+          "sign the decision with this SSH key: a private key file, or a .pub whose key is in the"
+              + " ssh-agent (default for gates that require signatures: the approver's configured"
+              + " public key through the ssh-agent)")
+  Path signWith;
+
   abstract GateDecision.Decision decision();
 
   @Override
@@ -52,28 +76,86 @@ abstract class DecideCmd implements Callable<Integer> {
                 + Releases.statusName(info.getStatus())
                 + ")");
       }
+      String queue = info.getTaskQueue().isEmpty() ? s.taskQueue() : info.getTaskQueue();
+      if (!s.embedded() && !Releases.workerPolls(s.stubs(), s.namespace(), queue)) {
+        throw new Releases.Refused(
+            "no worker polls task queue '"
+                + queue
+                + "' (none in the last two minutes): the decision was not sent. Start the worker"
+                + " (deploy/bin/crewchief-worker), then decide again");
+      }
       ReleaseControl stub = client.newWorkflowStub(ReleaseControl.class, release);
       GateDecision d = GateDecision.now(gate, decision(), approver, comment, Instant.now());
-      try {
-        GateView v = stub.decideGate(d);
-        cli.out.println(
-            "accepted: gate "
-                + v.name()
-                + " "
-                + v.status()
-                + " by "
-                + v.decidedBy()
-                + " at "
-                + v.decidedAt());
-        return 0;
-      } catch (WorkflowUpdateException e) {
-        Throwable c = e.getCause();
-        String msg =
-            c instanceof ApplicationFailure af
-                ? af.getOriginalMessage()
-                : String.valueOf(c == null ? e.getMessage() : c.getMessage());
-        throw new Releases.Refused("refused: " + msg);
+      d = sign(s, stub, d);
+      DecisionReply reply = send(stub, d);
+      if (!reply.accepted()) {
+        throw new Releases.Refused("refused: " + reply.reason());
       }
+      GateView v = reply.gate();
+      cli.out.println(
+          "accepted: gate "
+              + v.name()
+              + " "
+              + v.status()
+              + " by "
+              + v.decidedBy()
+              + (d.signature() == null ? "" : " (signed)")
+              + " at "
+              + v.decidedAt());
+      return 0;
+    }
+  }
+
+  /** The decision signed where asked, or where the gate requires it. */
+  private GateDecision sign(Session s, ReleaseControl stub, GateDecision d) {
+    boolean required = false;
+    try {
+      ReleaseProgress p = stub.progress();
+      required = p.gates().stream().anyMatch(g -> g.name().equals(gate) && g.signatureRequired());
+    } catch (RuntimeException e) {
+      // No answer to the query: sign only when asked; the gate says if it wanted a signature.
+    }
+    if (signWith == null && !required) {
+      return d;
+    }
+    byte[] message =
+        DecisionSignature.message(release, gate, d.decision().name(), approver, d.issuedAt());
+    if (signWith != null) {
+      return d.signed(SshSigner.sign(message, signWith, s.env));
+    }
+    PersonConfig person = s.person(release, approver);
+    if (person == null || person.publicKey() == null) {
+      throw new IllegalArgumentException(
+          "gate "
+              + gate
+              + " takes signed decisions only: pass --sign-with KEY (your SSH key), or configure"
+              + " people."
+              + approver
+              + ".publicKey and load the key into ssh-agent");
+    }
+    return d.signed(SshSigner.signWithAgent(message, person.publicKey(), s.env));
+  }
+
+  private static DecisionReply send(ReleaseControl stub, GateDecision d) {
+    CompletableFuture<DecisionReply> answer =
+        CompletableFuture.supplyAsync(() -> stub.decideGate(d));
+    try {
+      return answer.get(ANSWER_SECONDS, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      answer.cancel(true);
+      throw new Releases.Refused(
+          "no answer within "
+              + ANSWER_SECONDS
+              + " s: the release has not taken the decision. Should it arrive later than the"
+              + " gate's bound (a minute unless configured), the gate refuses it; `crewchief"
+              + " status` shows what happened");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Releases.Refused("interrupted before the release answered");
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      throw new Releases.Refused(
+          "the decision could not be sent: " + (c == null ? e.getMessage() : c.getMessage()));
     }
   }
 }

@@ -37,6 +37,19 @@ final class Session implements AutoCloseable {
     return config;
   }
 
+  /**
+   * A person of the release's environment as configured, or null: the environment is read off the
+   * release id.
+   */
+  dev.crewchief.config.PersonConfig person(String releaseId, String name) {
+    String[] parts = dev.crewchief.runbook.Runbooks.all().parseReleaseId(releaseId);
+    if (parts == null) {
+      return null;
+    }
+    var e = config().config().environments().get(parts[1]);
+    return e == null || e.people() == null ? null : e.people().get(name);
+  }
+
   String taskQueue() {
     return config().config().taskQueueOrDefault();
   }

@@ -6,8 +6,11 @@ import dev.crewchief.adapters.git.GitActivitiesImpl;
 import dev.crewchief.adapters.git.GitCli;
 import dev.crewchief.adapters.mail.SmtpMailActivities;
 import dev.crewchief.adapters.nginx.NginxProxyActivitiesImpl;
-import dev.crewchief.adapters.notify.LogNotifyActivities;
+import dev.crewchief.adapters.notify.ChannelNotifyActivities;
 import dev.crewchief.adapters.postgres.PostgresActivitiesImpl;
+import dev.crewchief.adapters.secrets.KnownSecrets;
+import dev.crewchief.adapters.secrets.ScrubbingInterceptor;
+import dev.crewchief.adapters.secrets.SecretReferences;
 import dev.crewchief.adapters.secrets.SecretResolver;
 import dev.crewchief.adapters.ssh.RemoteHostActivitiesImpl;
 import dev.crewchief.adapters.ssh.SshHosts;
@@ -18,16 +21,22 @@ import dev.crewchief.runbook.Runbooks;
 import io.temporal.client.WorkflowClient;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerFactoryOptions;
 import io.temporal.worker.WorkerOptions;
+import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The composition root: builds the adapters with their clients and registers every workflow and
  * activity on one task queue.
  */
 public final class CrewChiefWorker implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(CrewChiefWorker.class);
+
   private final WorkerFactory factory;
   private final DockerEngines engines;
 
@@ -38,7 +47,21 @@ public final class CrewChiefWorker implements AutoCloseable {
 
   public static CrewChiefWorker start(
       WorkflowClient client, LoadedConfig config, Map<String, String> env) {
-    WorkerFactory factory = WorkerFactory.newInstance(client);
+    // Every secret this worker resolves is known to the scrubber, which masks it (and URL
+    // credentials, webhook paths, Authorization values) in everything an activity returns, throws
+    // or heartbeats: outputs go into the history, which everyone with UI access can read. The
+    // configured ones are resolved up front, so they are masked even before their first use.
+    KnownSecrets known = new KnownSecrets();
+    SecretResolver secrets = new SecretResolver(env, known);
+    for (String problem : secrets.preload(SecretReferences.in(config.config()))) {
+      log.warn("secret {}", problem);
+    }
+    WorkerFactory factory =
+        WorkerFactory.newInstance(
+            client,
+            WorkerFactoryOptions.newBuilder()
+                .setWorkerInterceptors(new ScrubbingInterceptor(known))
+                .build());
     // Two cores: a handful of concurrent activities is plenty for release steps.
     Worker worker =
         factory.newWorker(
@@ -46,19 +69,21 @@ public final class CrewChiefWorker implements AutoCloseable {
             WorkerOptions.newBuilder().setMaxConcurrentActivityExecutionSize(20).build());
     worker.registerWorkflowImplementationTypes(
         ReleaseWorkflow.implementationOptions(), Runbooks.all().workflowImplementations());
-    SecretResolver secrets = new SecretResolver(env);
     SshHosts ssh = new SshHosts(secrets);
     // One Docker client per engine, made on first use and closed with the worker.
     DockerEngines engines = new DockerEngines();
+    SmtpMailActivities mail = new SmtpMailActivities(secrets);
+    // No redirects: a webhook URL's token must not be sent anywhere else.
+    HttpClient http = HttpWebhookActivities.newClient();
     worker.registerActivitiesImplementations(
         new RemoteHostActivitiesImpl(ssh),
         new NginxProxyActivitiesImpl(ssh),
         new DockerActivitiesImpl(engines, secrets),
         new PostgresActivitiesImpl(secrets),
         new GitActivitiesImpl(new GitCli()),
-        new SmtpMailActivities(secrets),
-        new HttpWebhookActivities(secrets, HttpWebhookActivities.newClient()),
-        new LogNotifyActivities(),
+        mail,
+        new HttpWebhookActivities(secrets, http),
+        new ChannelNotifyActivities(mail, http, secrets),
         new TemporalActivitiesImpl(client));
     factory.start();
     return new CrewChiefWorker(factory, engines);

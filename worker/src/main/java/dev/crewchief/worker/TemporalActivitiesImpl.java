@@ -15,10 +15,10 @@ import io.temporal.failure.ApplicationFailure;
  * What the workflows ask of Temporal itself through the worker's own client: who holds a lane (the
  * hold's parent, and whether that release still runs).
  */
-final class TemporalActivitiesImpl implements TemporalActivities {
+public final class TemporalActivitiesImpl implements TemporalActivities {
   private final WorkflowClient client;
 
-  TemporalActivitiesImpl(WorkflowClient client) {
+  public TemporalActivitiesImpl(WorkflowClient client) {
     this.client = client;
   }
 

@@ -4,8 +4,10 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * A gate as shown by {@code status} and the report. {@code refusals} lists decisions that were
- * refused (for example a Web UI signal from someone not allowed), so a refusal is visible.
+ * A gate as shown by {@code status} and the report. {@code allowed} lists the roles that may decide
+ * it and {@code people} who holds them; {@code refusals} lists decisions that were refused (a Web
+ * UI signal from someone not allowed, a stale or unsigned decision, a malformed payload), so a
+ * refusal is visible.
  */
 public record GateView(
     String name,
@@ -16,4 +18,6 @@ public record GateView(
     Instant decidedAt,
     String comment,
     String via,
-    List<String> refusals) {}
+    List<String> refusals,
+    List<String> people,
+    boolean signatureRequired) {}

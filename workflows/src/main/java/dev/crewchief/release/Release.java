@@ -28,7 +28,6 @@ import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -64,7 +63,8 @@ public final class Release {
   private LaneHold laneHold;
   private Promise<Void> laneHoldEnded;
   private final List<StepState> steps = new ArrayList<>();
-  private final Map<String, Gate> gates = new LinkedHashMap<>();
+  private final Gates gates;
+  private final List<String> refusals = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
   private ReleaseStatus status = ReleaseStatus.RUNNING;
   private String currentStep = "starting";
@@ -72,6 +72,7 @@ public final class Release {
   public Release(ReleaseContext ctx) {
     this.ctx = ctx;
     this.platform = Workflow.getVersion(PLATFORM_CHANGE, Workflow.DEFAULT_VERSION, 1);
+    this.gates = new Gates(this, ctx, platform >= 1);
     // Notifications must never fail a release: a few attempts, then the release goes on. A send
     // to mail and chat may take a minute on a slow relay; the adapter heartbeats meanwhile.
     this.notify =
@@ -94,16 +95,7 @@ public final class Release {
 
   /** Declares a gate up front so that decisions for it can be told apart from unknown names. */
   public void declareGate(String name, String description, List<String> defaultRoles) {
-    GateConfig configured = ctx.gates() == null ? null : ctx.gates().get(name);
-    GateConfig policy = configured == null ? DEFAULT_GATE : configured;
-    List<String> roles =
-        policy.roles() == null || policy.roles().isEmpty() ? defaultRoles : policy.roles();
-    Duration timeout = policy.timeout() == null ? DEFAULT_GATE.timeout() : policy.timeout();
-    Duration remind =
-        policy.remindEvery() == null ? DEFAULT_GATE.remindEvery() : policy.remindEvery();
-    GateConfig.OnTimeout onTimeout =
-        policy.onTimeout() == null ? DEFAULT_GATE.onTimeout() : policy.onTimeout();
-    gates.put(name, new Gate(name, description, new GateConfig(roles, timeout, remind, onTimeout)));
+    gates.declare(name, description, defaultRoles);
   }
 
   /** Runs one step, recording its start, end and outcome. */
@@ -179,21 +171,19 @@ public final class Release {
    * timed out otherwise.
    */
   public GateDecision gate(String name) {
-    Gate g = gates.get(name);
-    if (g == null) {
-      throw new IllegalStateException("gate '" + name + "' was not declared");
-    }
+    Gates.Gate g = gates.get(name);
     g.status = GateStatus.WAITING;
     g.openedAt = now();
     status = ReleaseStatus.WAITING_FOR_GATE;
     setCurrentStep("gate: " + name);
     int stepIndex = steps.size();
     steps.add(new StepState("gate: " + name, StepStatus.RUNNING, g.openedAt, null, null));
+    List<String> people = gates.allowedPeople(g);
     tell(
         Notification.Kind.GATE_OPEN,
-        allowedPeople(g),
-        "Waiting for " + String.join("/", g.policy.roles()) + ": gate " + name,
-        g.description,
+        people,
+        ctx.releaseId() + " waits for " + String.join(" or ", people) + " at gate " + name,
+        gates.instructions(g),
         g);
     Instant deadline = g.openedAt.plus(g.policy.timeout());
     while (g.decision == null) {
@@ -206,9 +196,14 @@ public final class Release {
       if (!decided && now().isBefore(deadline)) {
         tell(
             Notification.Kind.GATE_REMINDER,
-            allowedPeople(g),
-            "Still waiting: gate " + name,
-            g.description,
+            people,
+            "Still waiting: " + ctx.releaseId() + " at gate " + name,
+            gates.instructions(g)
+                + "\n\nIt times out at "
+                + deadline
+                + " (on timeout: "
+                + g.policy.onTimeout()
+                + ").",
             g);
       }
     }
@@ -220,9 +215,14 @@ public final class Release {
           "no decision within " + g.policy.timeout() + "; on timeout: " + g.policy.onTimeout();
       tell(
           Notification.Kind.GATE_DECIDED,
-          allowedPeople(g),
-          "Gate " + name + " timed out",
-          outcome,
+          people,
+          ctx.releaseId() + ": gate " + name + " timed out",
+          outcome
+              + switch (g.policy.onTimeout()) {
+                case PROCEED -> ": the release goes on as if approved";
+                case ROLLBACK -> ": the release rolls back what it did, then fails";
+                case FAIL -> ": the release stops and leaves everything as it is";
+              },
           g);
       boolean proceed = g.policy.onTimeout() == GateConfig.OnTimeout.PROCEED;
       steps.set(
@@ -249,6 +249,7 @@ public final class Release {
             + d.approver()
             + " via "
             + g.via
+            + (d.signature() == null ? "" : " (signed)")
             + (d.comment() == null || d.comment().isBlank() ? "" : ": " + d.comment());
     steps.set(
         stepIndex,
@@ -259,7 +260,11 @@ public final class Release {
             g.decidedAt,
             detail));
     tell(
-        Notification.Kind.GATE_DECIDED, allowedPeople(g), "Gate " + name + " " + detail, detail, g);
+        Notification.Kind.GATE_DECIDED,
+        people,
+        ctx.releaseId() + ": gate " + name + " " + detail,
+        detail,
+        g);
     if (!approved) {
       throw new GateStopped("GateRejected", "gate '" + name + "' " + detail, true);
     }
@@ -300,7 +305,7 @@ public final class Release {
           Notification.Kind.RELEASE_SUCCEEDED,
           everyone(),
           ctx.releaseId() + " succeeded",
-          "",
+          "Status: SUCCEEDED." + notesText(),
           null);
       return result;
     } catch (CanceledFailure e) {
@@ -352,7 +357,12 @@ public final class Release {
       message += "; ROLLBACK INCOMPLETE, finish by hand: " + String.join("; ", leftByHand);
     }
     setCurrentStep("failed");
-    tell(Notification.Kind.RELEASE_FAILED, everyone(), ctx.releaseId() + " failed", message, null);
+    tell(
+        Notification.Kind.RELEASE_FAILED,
+        everyone(),
+        ctx.releaseId() + " " + status,
+        message + "\n\nStatus: " + status + "." + notesText(),
+        null);
     // The notes travel as the failure's details, so the report of a failed release, read from
     // history alone, still says what was left for a person (maintenance left on, no rollback).
     throw ApplicationFailure.newNonRetryableFailureWithCause(
@@ -545,10 +555,7 @@ public final class Release {
   // ---- progress ----
 
   public ReleaseProgress progress() {
-    List<GateView> views = new ArrayList<>();
-    for (Gate g : gates.values()) {
-      views.add(g.view());
-    }
+    List<GateView> views = gates.views();
     return new ReleaseProgress(
         Workflow.getInfo().getWorkflowId(),
         ctx.runbook(),
@@ -576,38 +583,42 @@ public final class Release {
    * who may decide it, how (CLI or the UI's Send signal payload) and any refused decision, so that
    * someone looking at the UI sees why a signal did not move the release.
    */
-  private void refreshDetails() {
+  void refreshDetails() {
     StringBuilder md = new StringBuilder();
     md.append("**Step:** ").append(currentStep).append("\n\n**Status:** ").append(status);
     if (ctx.dryRun()) {
       md.append("\n\n*dry run: no side effects*");
     }
-    for (Gate g : gates.values()) {
-      if (g.status != GateStatus.WAITING) {
-        continue;
-      }
-      md.append("\n\n**Waiting at gate ")
-          .append(g.name)
-          .append("** for ")
-          .append(String.join(" or ", g.policy.roles()))
-          .append(" (")
-          .append(String.join(", ", allowedPeople(g)))
-          .append(").\n\n")
-          .append(g.description)
-          .append("\n\nDecide with `crewchief approve ")
-          .append(ctx.releaseId())
-          .append(' ')
-          .append(g.name)
-          .append(" --as NAME`, or Send signal `")
-          .append(ReleaseControl.DECIDE_SIGNAL)
-          .append("` with `{\"gate\": \"")
-          .append(g.name)
-          .append("\", \"decision\": \"APPROVE\", \"approver\": \"NAME\", \"comment\": \"...\"}`");
+    for (Gates.Gate g : gates.waiting()) {
+      md.append("\n\n**Gate ").append(g.name).append("**\n\n").append(gates.instructions(g));
       for (String r : g.refusals) {
         md.append("\n\n- ").append(r);
       }
     }
     Workflow.setCurrentDetails(md.toString());
+  }
+
+  /**
+   * Keeps a refused decision request in the history as it happens (a memo field the report reads),
+   * not only in the release's state: a refused update or a malformed signal then shows in the
+   * report of a release that is still running, or that ended some other way.
+   */
+  void recordRefusal(String line) {
+    refusals.add(line);
+    if (platform >= 1) {
+      Workflow.upsertMemo(Map.of(REFUSALS_MEMO, List.copyOf(refusals)));
+    }
+  }
+
+  /** The memo field that holds every refused decision request, oldest first. */
+  public static final String REFUSALS_MEMO = "CrewChiefRefusals";
+
+  Logger log() {
+    return log;
+  }
+
+  String currentStep() {
+    return currentStep;
   }
 
   private void upsert(SearchAttributeKey<String> key, String value) {
@@ -616,107 +627,20 @@ public final class Release {
     }
   }
 
-  // ---- gates: validation and decisions ----
+  // ---- decisions ----
 
-  /** Throws {@link IllegalArgumentException} with a message for the person who sent it. */
-  public void validate(GateDecision d) {
-    if (d == null || d.gate() == null || d.gate().isBlank()) {
-      throw new IllegalArgumentException(
-          "a decision needs a gate name: {\"gate\":\"NAME\",\"decision\":\"APPROVE\","
-              + "\"approver\":\"WHO\",\"comment\":\"...\"}");
-    }
-    Gate g = gates.get(d.gate());
-    if (g == null) {
-      throw new IllegalArgumentException(
-          "unknown gate '"
-              + d.gate()
-              + "'; this release has gates: "
-              + String.join(", ", gates.keySet()));
-    }
-    if (d.decision() == null) {
-      throw new IllegalArgumentException("decision must be APPROVE or REJECT");
-    }
-    if (d.approver() == null || d.approver().isBlank()) {
-      throw new IllegalArgumentException("a decision needs the approver's name");
-    }
-    switch (g.status) {
-      case NOT_REACHED ->
-          throw new IllegalArgumentException(
-              "release is not waiting at gate '"
-                  + d.gate()
-                  + "' yet (current step: "
-                  + currentStep
-                  + ")");
-      case WAITING -> {}
-      default ->
-          throw new IllegalArgumentException(
-              "gate '"
-                  + d.gate()
-                  + "' was already decided: "
-                  + g.status
-                  + (g.decision == null ? "" : " by " + g.decision.approver())
-                  + " at "
-                  + g.decidedAt);
-    }
-    if (!allowedPeople(g).contains(d.approver())) {
-      throw new IllegalArgumentException(
-          "'"
-              + d.approver()
-              + "' may not decide gate '"
-              + d.gate()
-              + "': it needs role "
-              + String.join(" or ", g.policy.roles())
-              + " ("
-              + String.join(", ", allowedPeople(g))
-              + ")");
-    }
+  /** A decision sent by the CLI (an update): taken, or refused with the reason. */
+  public DecisionReply decide(GateDecision d) {
+    return gates.decide(d, "update");
   }
 
-  /** Takes a validated decision. */
-  public GateView accept(GateDecision d, String via) {
-    Gate g = gates.get(d.gate());
-    g.decision = d;
-    g.decidedAt = now();
-    g.via = via;
-    g.status =
-        d.decision() == GateDecision.Decision.APPROVE ? GateStatus.APPROVED : GateStatus.REJECTED;
-    log.info("gate {} {} by {} via {}", d.gate(), g.status, d.approver(), via);
-    refreshDetails();
-    return g.view();
+  /** A signal sent to the release (the Web UI's Send signal), its payload taken raw. */
+  public void signal(String name, io.temporal.common.converter.EncodedValues payload) {
+    gates.signal(name, payload);
   }
 
-  /** A signal's decision: accepted when valid, otherwise recorded as refused. */
-  public void acceptSignal(GateDecision d) {
-    try {
-      validate(d);
-    } catch (IllegalArgumentException e) {
-      log.warn("refused a gate decision sent by signal: {}", e.getMessage());
-      Gate g = d == null || d.gate() == null ? null : gates.get(d.gate());
-      String refusal = now() + " refused (signal): " + e.getMessage();
-      if (g != null) {
-        g.refusals.add(refusal);
-      } else {
-        notes.add(refusal);
-      }
-      refreshDetails();
-      return;
-    }
-    accept(d, "signal");
-  }
-
-  private List<String> allowedPeople(Gate g) {
-    List<String> people = new ArrayList<>();
-    for (String role : g.policy.roles()) {
-      List<String> holders = ctx.approvers() == null ? null : ctx.approvers().get(role);
-      if (holders != null) {
-        for (String p : holders) {
-          if (!people.contains(p)) {
-            people.add(p);
-          }
-        }
-      }
-    }
-    return people;
+  private String notesText() {
+    return notes.isEmpty() ? "" : "\n\nNotes:\n- " + String.join("\n- ", notes);
   }
 
   private List<String> everyone() {
@@ -729,8 +653,19 @@ public final class Release {
     return people;
   }
 
+  /**
+   * Tells people, through the environment's channels (the worker's log always; e-mail and chat
+   * where configured): {@code people} by their e-mail addresses, the channels' lists always.
+   */
   private void tell(
-      Notification.Kind kind, List<String> people, String subject, String body, Gate gate) {
+      Notification.Kind kind, List<String> people, String subject, String body, Gates.Gate gate) {
+    List<String> addresses = new ArrayList<>();
+    for (String p : people) {
+      Person person = ctx.person(p);
+      if (person != null && person.email() != null && !addresses.contains(person.email())) {
+        addresses.add(person.email());
+      }
+    }
     try {
       notify.notify(
           new Notification(
@@ -740,14 +675,16 @@ public final class Release {
               people,
               subject,
               body,
-              gate == null ? null : gate.view()));
+              gate == null ? null : gates.view(gate),
+              addresses,
+              ctx.notifications()));
     } catch (ActivityFailure e) {
       // A lost notification must not stop a release; the history keeps the failed attempt.
       log.warn("notification {} failed: {}", kind, describe(e));
     }
   }
 
-  private static Instant now() {
+  static Instant now() {
     return Instant.ofEpochMilli(Workflow.currentTimeMillis());
   }
 
@@ -785,37 +722,6 @@ public final class Release {
       super(message);
       this.type = type;
       this.rollback = rollback;
-    }
-  }
-
-  private static final class Gate {
-    final String name;
-    final String description;
-    final GateConfig policy;
-    final List<String> refusals = new ArrayList<>();
-    GateStatus status = GateStatus.NOT_REACHED;
-    GateDecision decision;
-    Instant openedAt;
-    Instant decidedAt;
-    String via;
-
-    Gate(String name, String description, GateConfig policy) {
-      this.name = name;
-      this.description = description;
-      this.policy = policy;
-    }
-
-    GateView view() {
-      return new GateView(
-          name,
-          description,
-          policy.roles(),
-          status,
-          decision == null ? null : decision.approver(),
-          decidedAt,
-          decision == null ? null : decision.comment(),
-          via,
-          List.copyOf(refusals));
     }
   }
 }

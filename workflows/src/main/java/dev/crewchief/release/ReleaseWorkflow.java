@@ -3,6 +3,8 @@ package dev.crewchief.release;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.worker.WorkflowImplementationOptions;
+import io.temporal.workflow.DynamicSignalHandler;
+import io.temporal.workflow.Workflow;
 import java.time.Duration;
 
 /**
@@ -15,6 +17,8 @@ public abstract class ReleaseWorkflow implements ReleaseControl {
   /** The release exists before the first signal or update can arrive. */
   protected ReleaseWorkflow(ReleaseContext context) {
     this.release = new Release(context);
+    // Every signal, of any name and any payload, reaches the release raw.
+    Workflow.registerListener((DynamicSignalHandler) release::signal);
   }
 
   /**
@@ -73,17 +77,7 @@ public abstract class ReleaseWorkflow implements ReleaseControl {
   }
 
   @Override
-  public GateView decideGate(GateDecision decision) {
-    return release.accept(decision, "update");
-  }
-
-  @Override
-  public void validateDecision(GateDecision decision) {
-    release.validate(decision);
-  }
-
-  @Override
-  public void gateDecision(GateDecision decision) {
-    release.acceptSignal(decision);
+  public DecisionReply decideGate(GateDecision decision) {
+    return release.decide(decision);
   }
 }

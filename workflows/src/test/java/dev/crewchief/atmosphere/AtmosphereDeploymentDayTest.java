@@ -26,6 +26,7 @@ import dev.crewchief.activities.ProxyActivities;
 import dev.crewchief.activities.PullRequest;
 import dev.crewchief.activities.ServiceRequest;
 import dev.crewchief.config.GateConfig;
+import dev.crewchief.release.Decisions;
 import dev.crewchief.release.GateDecision;
 import dev.crewchief.release.GateStatus;
 import dev.crewchief.release.GateView;
@@ -142,7 +143,7 @@ class AtmosphereDeploymentDayTest {
   }
 
   void decide(AtmosphereDeploymentDay wf, GateDecision.Decision d) {
-    wf.decideGate(new GateDecision(DeploymentDay.TEST_GATE, d, "sgregory", "checked"));
+    wf.decideGate(Decisions.at(env, DeploymentDay.TEST_GATE, d, "sgregory", "checked"));
   }
 
   static ApplicationFailure failure(AtmosphereDeploymentDay wf) {
@@ -398,14 +399,11 @@ class AtmosphereDeploymentDayTest {
   void onlyTheDriverPassesTheGate(WorkflowClient client) {
     AtmosphereDeploymentDay wf = start(client);
     assertTrue(awaitGate(wf));
-    io.temporal.client.WorkflowUpdateException refused =
-        assertThrows(
-            io.temporal.client.WorkflowUpdateException.class,
-            () ->
-                wf.decideGate(
-                    new GateDecision(
-                        DeploymentDay.TEST_GATE, GateDecision.Decision.APPROVE, "andy", "")));
-    String why = ((ApplicationFailure) refused.getCause()).getOriginalMessage();
+    dev.crewchief.release.DecisionReply refused =
+        wf.decideGate(
+            Decisions.at(env, DeploymentDay.TEST_GATE, GateDecision.Decision.APPROVE, "andy", ""));
+    assertTrue(!refused.accepted());
+    String why = refused.reason();
     assertTrue(why.contains("may not decide") && why.contains("driver"), why);
     decide(wf, GateDecision.Decision.APPROVE);
     assertEquals(

@@ -27,6 +27,7 @@ import dev.crewchief.activities.ProxyActivities;
 import dev.crewchief.activities.WebhookActivities;
 import dev.crewchief.config.GateConfig;
 import dev.crewchief.config.NginxConfig;
+import dev.crewchief.release.Decisions;
 import dev.crewchief.release.GateDecision;
 import dev.crewchief.release.GateStatus;
 import dev.crewchief.release.GateView;
@@ -41,7 +42,6 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
-import io.temporal.client.WorkflowUpdateException;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.TestWorkflowExtension;
@@ -255,13 +255,13 @@ class AtmosphereReleaseTest {
             && sent.isBefore(window.minus(Duration.ofDays(13))),
         "notice sent at " + sent + " for a window at " + window);
     wf.decideGate(
-        new GateDecision(
-            AtmosphereRelease.BETA_GATE, GateDecision.Decision.APPROVE, "andy", "beta ok"));
+        Decisions.at(
+            env, AtmosphereRelease.BETA_GATE, GateDecision.Decision.APPROVE, "andy", "beta ok"));
     awaitGate(wf, DeploymentDay.TEST_GATE);
     assertTrue(!now().isBefore(window), "deployment day waits for the window");
     wf.decideGate(
-        new GateDecision(
-            DeploymentDay.TEST_GATE, GateDecision.Decision.APPROVE, "sgregory", "tested"));
+        Decisions.at(
+            env, DeploymentDay.TEST_GATE, GateDecision.Decision.APPROVE, "sgregory", "tested"));
     ReleaseResult r = WorkflowStub.fromTyped(wf).getResult(ReleaseResult.class);
     assertEquals(ReleaseStatus.SUCCEEDED, r.progress().status());
     assertTrue(r.summary().contains("v36-1 is live on prod"), r.summary());
@@ -340,7 +340,7 @@ class AtmosphereReleaseTest {
     // Polled (every minute) until the build published it, then the release went on.
     verify(docker, times(4)).awaitImage(argThat(p -> p.image().equals("cyverse/atmosphere:v36-1")));
     wf.decideGate(
-        new GateDecision(DeploymentDay.TEST_GATE, GateDecision.Decision.APPROVE, "sgregory", ""));
+        Decisions.at(env, DeploymentDay.TEST_GATE, GateDecision.Decision.APPROVE, "sgregory", ""));
     assertEquals(
         ReleaseStatus.SUCCEEDED,
         WorkflowStub.fromTyped(wf).getResult(ReleaseResult.class).progress().status());
@@ -362,8 +362,8 @@ class AtmosphereReleaseTest {
     AtmosphereRelease wf = start(client, now().plus(Duration.ofDays(5)), false, false);
     awaitGate(wf, DeploymentDay.TEST_GATE);
     wf.decideGate(
-        new GateDecision(
-            DeploymentDay.TEST_GATE, GateDecision.Decision.REJECT, "sgregory", "broken"));
+        Decisions.at(
+            env, DeploymentDay.TEST_GATE, GateDecision.Decision.REJECT, "sgregory", "broken"));
     assertEquals("GateRejected", failure(wf).getType());
     InOrder o = inOrder(docker, proxy);
     o.verify(docker).recreateService(argThat(d -> d.image().equals("cyverse/atmosphere:v36-1")));
@@ -434,7 +434,7 @@ class AtmosphereReleaseTest {
     AtmosphereRelease wf = start(client, now().plus(Duration.ofDays(5)), true, false);
     awaitGate(wf, AtmosphereRelease.BETA_GATE);
     wf.decideGate(
-        new GateDecision(AtmosphereRelease.BETA_GATE, GateDecision.Decision.REJECT, "andy", "no"));
+        Decisions.at(env, AtmosphereRelease.BETA_GATE, GateDecision.Decision.REJECT, "andy", "no"));
     assertEquals("GateRejected", failure(wf).getType());
     // Only beta's two databases were dumped: production was never touched.
     verify(postgres, times(2)).dumpDatabase(any());
@@ -446,17 +446,14 @@ class AtmosphereReleaseTest {
   void theDriverNotTheCrewChiefPassesTheTestGate(WorkflowClient client) {
     AtmosphereRelease wf = start(client, now().plus(Duration.ofDays(5)), false, false);
     awaitGate(wf, DeploymentDay.TEST_GATE);
-    WorkflowUpdateException refused =
-        assertThrows(
-            WorkflowUpdateException.class,
-            () ->
-                wf.decideGate(
-                    new GateDecision(
-                        DeploymentDay.TEST_GATE, GateDecision.Decision.APPROVE, "andy", "")));
-    String why = ((ApplicationFailure) refused.getCause()).getOriginalMessage();
+    dev.crewchief.release.DecisionReply refused =
+        wf.decideGate(
+            Decisions.at(env, DeploymentDay.TEST_GATE, GateDecision.Decision.APPROVE, "andy", ""));
+    assertTrue(!refused.accepted());
+    String why = refused.reason();
     assertTrue(why.contains("may not decide") && why.contains("driver"), why);
     wf.decideGate(
-        new GateDecision(DeploymentDay.TEST_GATE, GateDecision.Decision.APPROVE, "sgregory", ""));
+        Decisions.at(env, DeploymentDay.TEST_GATE, GateDecision.Decision.APPROVE, "sgregory", ""));
     assertEquals(
         ReleaseStatus.SUCCEEDED,
         WorkflowStub.fromTyped(wf).getResult(ReleaseResult.class).progress().status());

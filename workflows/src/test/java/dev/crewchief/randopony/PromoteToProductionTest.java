@@ -1,6 +1,7 @@
 package dev.crewchief.randopony;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,10 +27,15 @@ import dev.crewchief.activities.SwitchResult;
 import dev.crewchief.activities.SyncResult;
 import dev.crewchief.config.GateConfig;
 import dev.crewchief.config.NginxConfig;
+import dev.crewchief.release.DecisionReply;
+import dev.crewchief.release.DecisionSignature;
+import dev.crewchief.release.Decisions;
 import dev.crewchief.release.GateDecision;
 import dev.crewchief.release.GateStatus;
+import dev.crewchief.release.Person;
 import dev.crewchief.release.ReleaseContext;
 import dev.crewchief.release.ReleaseIds;
+import dev.crewchief.release.ReleaseProgress;
 import dev.crewchief.release.ReleaseResult;
 import dev.crewchief.release.ReleaseStatus;
 import dev.crewchief.release.StepStatus;
@@ -38,18 +44,22 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
-import io.temporal.client.WorkflowUpdateException;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.TestWorkflowExtension;
 import io.temporal.worker.Worker;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import org.mockito.InOrder;
 
 /** PromoteToProduction with mocked activities and time skipping: every branch. */
@@ -171,8 +181,9 @@ class PromoteToProductionTest {
     awaitGate(env, wf);
     var view =
         wf.decideGate(
-            new GateDecision("confirm-release", GateDecision.Decision.APPROVE, "alice", "ok"));
-    assertEquals(GateStatus.APPROVED, view.status());
+            Decisions.at(env, "confirm-release", GateDecision.Decision.APPROVE, "alice", "ok"));
+    assertTrue(view.accepted(), view.reason());
+    assertEquals(GateStatus.APPROVED, view.gate().status());
     ReleaseResult result = WorkflowStub.fromTyped(wf).getResult(ReleaseResult.class);
 
     assertTrue(result.summary().contains("with the data of 2013r1"), result.summary());
@@ -211,7 +222,7 @@ class PromoteToProductionTest {
   void noPreviousReleaseCreatesAFreshDatabase(TestWorkflowEnvironment env, WorkflowClient client) {
     PromoteToProduction wf = start(client, "2014r1", null, false, GateConfig.OnTimeout.ROLLBACK);
     awaitGate(env, wf);
-    wf.decideGate(new GateDecision("confirm-release", GateDecision.Decision.APPROVE, "alice", ""));
+    wf.decideGate(Decisions.at(env, "confirm-release", GateDecision.Decision.APPROVE, "alice", ""));
     ReleaseResult result = WorkflowStub.fromTyped(wf).getResult(ReleaseResult.class);
     assertTrue(result.summary().contains("fresh database"));
     verify(host)
@@ -226,7 +237,7 @@ class PromoteToProductionTest {
         start(client, "2014r1", "2013r1", false, GateConfig.OnTimeout.ROLLBACK);
     awaitGate(env, wf);
     wf.decideGate(
-        new GateDecision("confirm-release", GateDecision.Decision.REJECT, "alice", "not yet"));
+        Decisions.at(env, "confirm-release", GateDecision.Decision.REJECT, "alice", "not yet"));
     WorkflowFailedException e =
         assertThrows(
             WorkflowFailedException.class,
@@ -242,34 +253,43 @@ class PromoteToProductionTest {
     PromoteToProduction wf =
         start(client, "2014r1", "2013r1", false, GateConfig.OnTimeout.ROLLBACK);
     awaitGate(env, wf);
-    WorkflowUpdateException refused =
-        assertThrows(
-            WorkflowUpdateException.class,
-            () ->
-                wf.decideGate(
-                    new GateDecision("confirm-release", GateDecision.Decision.APPROVE, "bob", "")));
-    assertTrue(
-        refused.getCause().getMessage().contains("may not decide"),
-        refused.getCause().getMessage());
-    WorkflowUpdateException unknown =
-        assertThrows(
-            WorkflowUpdateException.class,
-            () ->
-                wf.decideGate(
-                    new GateDecision("go-live", GateDecision.Decision.APPROVE, "alice", "")));
-    assertTrue(unknown.getCause().getMessage().contains("unknown gate 'go-live'"));
+    DecisionReply refused =
+        wf.decideGate(
+            Decisions.at(env, "confirm-release", GateDecision.Decision.APPROVE, "bob", ""));
+    assertFalse(refused.accepted());
+    assertTrue(refused.reason().contains("may not decide"), refused.reason());
+    DecisionReply unknown =
+        wf.decideGate(Decisions.at(env, "go-live", GateDecision.Decision.APPROVE, "alice", ""));
+    assertFalse(unknown.accepted());
+    assertTrue(unknown.reason().contains("unknown gate 'go-live'"), unknown.reason());
 
     // The Web UI path: a signal from someone not allowed is recorded as refused.
-    wf.gateDecision(
-        new GateDecision("confirm-release", GateDecision.Decision.APPROVE, "mallory", ""));
+    WorkflowStub stub = WorkflowStub.fromTyped(wf);
+    Decisions.signal(
+        stub, Map.of("gate", "confirm-release", "decision", "APPROVE", "approver", "mallory"));
     env.sleep(Duration.ofSeconds(1));
     var gate = wf.progress().gates().get(0);
     assertEquals(GateStatus.WAITING, gate.status());
+    // Every refusal, the CLI's included, is kept with the gate, with how it came and from whom.
+    assertEquals(2, gate.refusals().size(), gate.refusals().toString());
     assertTrue(
-        gate.refusals().get(0).contains("'mallory' may not decide"), gate.refusals().toString());
+        gate.refusals().get(0).contains("refused (update from bob): 'bob' may not decide"),
+        gate.refusals().toString());
+    assertTrue(
+        gate.refusals().get(1).contains("refused (signal from mallory): 'mallory' may not decide"),
+        gate.refusals().toString());
 
-    wf.gateDecision(
-        new GateDecision("confirm-release", GateDecision.Decision.APPROVE, "alice", "via UI"));
+    Decisions.signal(
+        stub,
+        Map.of(
+            "gate",
+            "confirm-release",
+            "decision",
+            "APPROVE",
+            "approver",
+            "alice",
+            "comment",
+            "via UI"));
     ReleaseResult result = WorkflowStub.fromTyped(wf).getResult(ReleaseResult.class);
     assertEquals("signal", result.progress().gates().get(0).via());
     // A finished release takes no more decisions.
@@ -277,7 +297,195 @@ class PromoteToProductionTest {
         RuntimeException.class,
         () ->
             wf.decideGate(
-                new GateDecision("confirm-release", GateDecision.Decision.APPROVE, "alice", "")));
+                Decisions.at(env, "confirm-release", GateDecision.Decision.APPROVE, "alice", "")));
+  }
+
+  @Test
+  void aDecisionThatArrivesStaleOrWithoutItsTimeIsRefused(
+      TestWorkflowEnvironment env, WorkflowClient client) {
+    PromoteToProduction wf =
+        start(client, "2014r1", "2013r1", false, GateConfig.OnTimeout.ROLLBACK);
+    awaitGate(env, wf);
+    Instant now = Instant.ofEpochMilli(env.currentTimeMillis());
+    DecisionReply stale =
+        wf.decideGate(
+            GateDecision.now(
+                "confirm-release",
+                GateDecision.Decision.APPROVE,
+                "alice",
+                "sent while the worker was down",
+                now.minus(Duration.ofMinutes(5))));
+    assertFalse(stale.accepted());
+    assertTrue(stale.reason().startsWith("stale: issued at"), stale.reason());
+    DecisionReply future =
+        wf.decideGate(
+            GateDecision.now(
+                "confirm-release",
+                GateDecision.Decision.APPROVE,
+                "alice",
+                "",
+                now.plus(Duration.ofMinutes(10))));
+    assertFalse(future.accepted());
+    assertTrue(future.reason().contains("clocks"), future.reason());
+    DecisionReply timeless =
+        wf.decideGate(
+            new GateDecision("confirm-release", GateDecision.Decision.APPROVE, "alice", ""));
+    assertFalse(timeless.accepted());
+    assertTrue(timeless.reason().contains("issuedAt"), timeless.reason());
+    // A signal that says when it was issued is held to the same bound.
+    Decisions.signal(
+        WorkflowStub.fromTyped(wf),
+        Map.of(
+            "gate",
+            "confirm-release",
+            "decision",
+            "APPROVE",
+            "approver",
+            "alice",
+            "issuedAt",
+            now.minus(Duration.ofHours(1)).toString()));
+    env.sleep(Duration.ofSeconds(1));
+    var gate = wf.progress().gates().get(0);
+    assertEquals(GateStatus.WAITING, gate.status());
+    assertEquals(4, gate.refusals().size(), gate.refusals().toString());
+    assertTrue(
+        gate.refusals().get(3).contains("(signal from alice): stale"), gate.refusals().get(3));
+    // One within the bound passes.
+    assertTrue(
+        wf.decideGate(
+                Decisions.at(env, "confirm-release", GateDecision.Decision.APPROVE, "alice", "ok"))
+            .accepted());
+    WorkflowStub.fromTyped(wf).getResult(ReleaseResult.class);
+  }
+
+  /** An SSH key made by ssh-keygen for this test: its private key file and public key line. */
+  record Key(Path file, String publicLine) {
+    static Key make(Path dir, String name) throws Exception {
+      Path file = dir.resolve(name);
+      run(null, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", file.toString());
+      return new Key(file, Files.readString(Path.of(file + ".pub")).strip());
+    }
+
+    /** The armored signature `ssh-keygen -Y sign -n crewchief` makes of the message. */
+    String sign(byte[] message) throws Exception {
+      return run(message, "ssh-keygen", "-Y", "sign", "-n", "crewchief", "-f", file.toString());
+    }
+
+    private static String run(byte[] stdin, String... cmd) throws Exception {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(false).start();
+      if (stdin != null) {
+        p.getOutputStream().write(stdin);
+      }
+      p.getOutputStream().close();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertEquals(0, p.waitFor(), String.join(" ", cmd) + ": " + err);
+      return out;
+    }
+  }
+
+  @Test
+  void aGateThatRequiresSignaturesTakesOnlyTheApproversValidSignature(
+      TestWorkflowEnvironment env, WorkflowClient client, @TempDir Path dir) throws Exception {
+    Key alice = Key.make(dir, "alice");
+    Key mallory = Key.make(dir, "mallory");
+    ReleaseContext ctx =
+        new ReleaseContext(
+            PromoteToProduction.RUNBOOK,
+            "prod",
+            "2014r1",
+            false,
+            "tester",
+            Map.of("crew-chief", List.of("alice")),
+            Map.of(
+                PromoteToProduction.CONFIRM_GATE,
+                new GateConfig(
+                    List.of("crew-chief"),
+                    Duration.ofHours(2),
+                    Duration.ofMinutes(30),
+                    GateConfig.OnTimeout.ROLLBACK,
+                    true,
+                    null)),
+            List.of(),
+            Map.of("alice", new Person("alice@example.org", alice.publicLine())),
+            null);
+    String id = ReleaseIds.workflowId(PromoteToProduction.RUNBOOK, "prod", "2014r1");
+    PromoteToProduction wf =
+        client.newWorkflowStub(
+            PromoteToProduction.class,
+            WorkflowOptions.newBuilder().setWorkflowId(id).setTaskQueue(taskQueue).build());
+    WorkflowClient.start(wf::promote, new PromoteRequest(ctx, SITE, "2013r1"));
+    awaitGate(env, wf);
+    assertTrue(wf.progress().gates().get(0).signatureRequired());
+
+    GateDecision unsigned =
+        Decisions.at(env, "confirm-release", GateDecision.Decision.APPROVE, "alice", "ok");
+    DecisionReply missing = wf.decideGate(unsigned);
+    assertFalse(missing.accepted());
+    assertTrue(missing.reason().contains("takes signed decisions only"), missing.reason());
+
+    byte[] message =
+        DecisionSignature.message(id, "confirm-release", "APPROVE", "alice", unsigned.issuedAt());
+    DecisionReply wrongKey = wf.decideGate(unsigned.signed(mallory.sign(message)));
+    assertFalse(wrongKey.accepted());
+    assertTrue(wrongKey.reason().startsWith("signature refused for alice"), wrongKey.reason());
+
+    // Alice's signature of another decision (a rejection) does not pass for an approval.
+    byte[] rejection =
+        DecisionSignature.message(id, "confirm-release", "REJECT", "alice", unsigned.issuedAt());
+    DecisionReply replayed = wf.decideGate(unsigned.signed(alice.sign(rejection)));
+    assertFalse(replayed.accepted());
+    assertTrue(replayed.reason().contains("does not match"), replayed.reason());
+
+    DecisionReply signed = wf.decideGate(unsigned.signed(alice.sign(message)));
+    assertTrue(signed.accepted(), signed.reason());
+    ReleaseResult result = WorkflowStub.fromTyped(wf).getResult(ReleaseResult.class);
+    assertEquals(ReleaseStatus.SUCCEEDED, result.progress().status());
+    assertEquals(3, result.progress().gates().get(0).refusals().size());
+    assertTrue(
+        result.progress().steps().stream()
+            .anyMatch(
+                st ->
+                    st.name().equals("gate: confirm-release") && st.detail().contains("(signed)")),
+        result.progress().steps().toString());
+  }
+
+  @Test
+  void malformedWebUiSignalsAreRefusedWithTheReasonAndTheReleaseKeepsWaiting(
+      TestWorkflowEnvironment env, WorkflowClient client) {
+    PromoteToProduction wf =
+        start(client, "2014r1", "2013r1", false, GateConfig.OnTimeout.ROLLBACK);
+    awaitGate(env, wf);
+    WorkflowStub stub = WorkflowStub.fromTyped(wf);
+    Decisions.signal(stub, "approve");
+    Decisions.signal(stub, List.of());
+    Decisions.signal(stub, Map.of("gate", 5));
+    Decisions.signal(
+        stub, Map.of("gate", "confirm-release", "decision", "YES", "approver", "alice"));
+    Decisions.signal(
+        stub, Map.of("gate", "confirm-release", "decision", "APPROVE", "aprover", "alice"));
+    stub.signal("approveGate", Map.of("gate", "confirm-release"));
+    env.sleep(Duration.ofSeconds(1));
+    ReleaseProgress p = wf.progress();
+    assertEquals(GateStatus.WAITING, p.gates().get(0).status());
+    List<String> refused = new java.util.ArrayList<>(p.notes());
+    refused.addAll(p.gates().get(0).refusals());
+    String all = String.join("\n", refused);
+    assertTrue(all.contains("must be a JSON object, found a string \"approve\""), all);
+    assertTrue(all.contains("must be a JSON object, found an array []"), all);
+    assertTrue(all.contains("\"gate\" must be a string, found a number 5"), all);
+    assertTrue(all.contains("\"decision\" must be \"APPROVE\" or \"REJECT\", found \"YES\""), all);
+    assertTrue(all.contains("unknown field 'aprover'"), all);
+    assertTrue(all.contains("this release takes no signal 'approveGate'"), all);
+    assertEquals(6, refused.stream().filter(r -> r.contains(" refused (")).count(), all);
+    // They are in the history too, as they happen (the report reads them from there).
+    String history = client.fetchHistory(stub.getExecution().getWorkflowId()).toJson(false);
+    assertTrue(history.contains("CrewChiefRefusals"), "refusals recorded in the memo");
+    assertTrue(
+        wf.decideGate(
+                Decisions.at(env, "confirm-release", GateDecision.Decision.APPROVE, "alice", ""))
+            .accepted());
+    WorkflowStub.fromTyped(wf).getResult(ReleaseResult.class);
   }
 
   @Test
@@ -310,7 +518,7 @@ class PromoteToProductionTest {
     PromoteToProduction wf =
         start(client, "2014r1", "2013r1", false, GateConfig.OnTimeout.ROLLBACK);
     awaitGate(env, wf);
-    wf.decideGate(new GateDecision("confirm-release", GateDecision.Decision.APPROVE, "alice", ""));
+    wf.decideGate(Decisions.at(env, "confirm-release", GateDecision.Decision.APPROVE, "alice", ""));
     WorkflowFailedException e =
         assertThrows(
             WorkflowFailedException.class,
@@ -350,7 +558,7 @@ class PromoteToProductionTest {
   void dryRunRehearsesEveryStep(TestWorkflowEnvironment env, WorkflowClient client) {
     PromoteToProduction wf = start(client, "2014r1", "2013r1", true, GateConfig.OnTimeout.ROLLBACK);
     awaitGate(env, wf);
-    wf.decideGate(new GateDecision("confirm-release", GateDecision.Decision.APPROVE, "alice", ""));
+    wf.decideGate(Decisions.at(env, "confirm-release", GateDecision.Decision.APPROVE, "alice", ""));
     ReleaseResult result = WorkflowStub.fromTyped(wf).getResult(ReleaseResult.class);
     assertTrue(result.summary().startsWith("rehearsed"));
     verify(host, never()).runCommand(argThat(r -> !r.dryRun()));

@@ -2,10 +2,6 @@ package dev.crewchief.adapters.secrets;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.crewchief.adapters.Sandbox;
-import dev.crewchief.config.ConfigLoader;
-import dev.crewchief.config.LoadedConfig;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -34,19 +30,6 @@ class SecretReferencesTest {
         Set.of(
             "env:PG_APP", "file:/etc/crewchief/web.key", "env:WEB_TOKEN", "file:/run/secrets/chat"),
         SecretReferences.in(env));
-  }
-
-  @Test
-  void findsTheReferencesOfTheExampleConfiguration() {
-    Path example = Sandbox.repoRoot().resolve("deploy/examples/atmosphere.yaml");
-    LoadedConfig loaded = new ConfigLoader(Map.of()).load(example);
-    assertEquals(
-        Set.of(
-            "file:/etc/crewchief/secrets/atmo-proxy-key",
-            "file:/etc/crewchief/secrets/atmo_app.pgpass",
-            "env:SMTP_USER",
-            "env:SMTP_PASSWORD"),
-        SecretReferences.in(loaded));
   }
 
   @Test

@@ -1,0 +1,256 @@
+package dev.crewchief.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.crewchief.activities.ActionResult;
+import dev.crewchief.activities.ArchiveRequest;
+import dev.crewchief.activities.CommandRequest;
+import dev.crewchief.activities.HostRef;
+import dev.crewchief.activities.InspectRequest;
+import dev.crewchief.activities.LinkSiteRequest;
+import dev.crewchief.activities.Notification;
+import dev.crewchief.activities.NotifyActivities;
+import dev.crewchief.activities.PathFacts;
+import dev.crewchief.activities.ProbeRequest;
+import dev.crewchief.activities.ProxyActivities;
+import dev.crewchief.activities.RemoteHostActivities;
+import dev.crewchief.activities.SiteRequest;
+import dev.crewchief.activities.SwitchResult;
+import dev.crewchief.activities.SyncRequest;
+import dev.crewchief.activities.SyncResult;
+import dev.crewchief.config.NginxConfig;
+import dev.crewchief.randopony.RandoPonySite;
+import dev.crewchief.randopony.StagingDeploy;
+import dev.crewchief.randopony.StagingDeployRequest;
+import dev.crewchief.release.ReleaseContext;
+import dev.crewchief.release.ReleaseIds;
+import dev.crewchief.release.ReleaseResult;
+import dev.crewchief.release.ReleaseWorkflow;
+import dev.crewchief.runbook.Runbooks;
+import dev.crewchief.worker.TemporalActivitiesImpl;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import io.temporal.worker.WorkerFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One release per lane, on the real Temporal server, for starts from any client: two staging
+ * deploys of RandoPony in one environment (two versions) started at the same instant by two
+ * clients, twenty times. Each time exactly one holds the lane and the other fails at once with
+ * LaneBusy naming it. The activities are stand-ins (this test is about the workflows' exclusion,
+ * not the host): the winner's first host step blocks until the round is over, so both releases
+ * overlap for certain.
+ */
+class LaneIT {
+  static final String QUEUE = "lane-it";
+  static TemporalDevServer temporal;
+  static WorkflowServiceStubs stubs;
+  static WorkflowClient client;
+  static WorkerFactory factory;
+  static final FakeHost host = new FakeHost();
+
+  @BeforeAll
+  static void start() {
+    temporal = TemporalDevServer.get();
+    stubs =
+        WorkflowServiceStubs.newServiceStubs(
+            WorkflowServiceStubsOptions.newBuilder().setTarget(temporal.address()).build());
+    client = WorkflowClient.newInstance(stubs);
+    factory = WorkerFactory.newInstance(client);
+    var worker = factory.newWorker(QUEUE);
+    worker.registerWorkflowImplementationTypes(
+        ReleaseWorkflow.implementationOptions(), Runbooks.all().workflowImplementations());
+    worker.registerActivitiesImplementations(
+        host, new FakeProxy(), new QuietNotify(), new TemporalActivitiesImpl(client));
+    factory.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    factory.shutdown();
+    factory.awaitTermination(10, TimeUnit.SECONDS);
+    stubs.shutdown();
+  }
+
+  @Test
+  void twoStartsAtTheSameInstantNeverBothRun() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      for (int round = 0; round < 20; round++) {
+        String a = "20" + (30 + round) + "r1";
+        String b = "20" + (30 + round) + "r2";
+        host.block = new CountDownLatch(1);
+        host.entered = new CountDownLatch(1);
+        CyclicBarrier together = new CyclicBarrier(2);
+        Future<WorkflowStub> fa = pool.submit(() -> start(a, together));
+        Future<WorkflowStub> fb = pool.submit(() -> start(b, together));
+        WorkflowStub sa = fa.get(30, TimeUnit.SECONDS);
+        WorkflowStub sb = fb.get(30, TimeUnit.SECONDS);
+
+        // Exactly one gets through to its first host step; the other is refused by its lane.
+        assertTrue(host.entered.await(30, TimeUnit.SECONDS), "round " + round + ": nobody ran");
+        List<String> refused = new ArrayList<>();
+        List<WorkflowStub> running = new ArrayList<>();
+        for (WorkflowStub s : List.of(sa, sb)) {
+          String outcome = outcomeWithin(s);
+          if (outcome == null) {
+            running.add(s);
+          } else {
+            refused.add(outcome);
+          }
+        }
+        assertEquals(1, running.size(), "round " + round + ": " + refused);
+        assertEquals(1, refused.size(), "round " + round);
+        String winner = running.get(0).getExecution().getWorkflowId();
+        assertTrue(
+            refused.get(0).contains("[LaneBusy]")
+                && refused
+                    .get(0)
+                    .contains(winner + " is running and holds lane-randopony-staging-"),
+            "round " + round + ": " + refused.get(0));
+        assertEquals(1, host.inspected.getAndSet(0), "round " + round + ": one release inspected");
+
+        // The winner finishes; its lane is free for the next round.
+        host.block.countDown();
+        ReleaseResult done = running.get(0).getResult(60, TimeUnit.SECONDS, ReleaseResult.class);
+        assertTrue(done.summary().contains("deployed to staging"), done.summary());
+        assertTrue(!done.progress().laneHeld(), "let go of the lane at the end");
+      }
+    } finally {
+      host.block.countDown();
+      pool.shutdownNow();
+    }
+  }
+
+  /** null while it runs (half a second to tell), else its failure. */
+  static String outcomeWithin(WorkflowStub s) throws Exception {
+    try {
+      s.getResult(1500, TimeUnit.MILLISECONDS, ReleaseResult.class);
+      return "completed";
+    } catch (java.util.concurrent.TimeoutException stillRunning) {
+      return null;
+    } catch (WorkflowFailedException e) {
+      ApplicationFailure af = assertInstanceOf(ApplicationFailure.class, e.getCause());
+      return af.getOriginalMessage() + " [" + af.getType() + "]";
+    }
+  }
+
+  static WorkflowStub start(String version, CyclicBarrier together) throws Exception {
+    // A client of its own, as two people (or the CLI and the Web UI) would each have.
+    WorkflowClient own = WorkflowClient.newInstance(stubs);
+    String id = ReleaseIds.workflowId(StagingDeploy.RUNBOOK, "lanes", version);
+    WorkflowStub stub =
+        own.newUntypedWorkflowStub(
+            StagingDeploy.TYPE,
+            WorkflowOptions.newBuilder().setWorkflowId(id).setTaskQueue(QUEUE).build());
+    ReleaseContext ctx =
+        new ReleaseContext(
+            StagingDeploy.RUNBOOK,
+            "lanes",
+            version,
+            false,
+            "lane-it",
+            Map.of("crew-chief", List.of("alice")),
+            Map.of(),
+            List.of());
+    StagingDeployRequest req = new StagingDeployRequest(ctx, site(version));
+    together.await(30, TimeUnit.SECONDS);
+    stub.start(req);
+    return stub;
+  }
+
+  static RandoPonySite site(String version) {
+    return new RandoPonySite(
+        new HostRef("web", "127.0.0.1", 22, "rp", "file:/nonexistent/key", "/nonexistent/known"),
+        "randopony",
+        "/home/rp/webapps",
+        "/src/randopony-tetra",
+        "randopony-tetra",
+        "python3",
+        "supervisord",
+        "supervisorctl",
+        "/home/rp/archive",
+        "staging.test",
+        "prod.test",
+        List.of(),
+        Map.of(version, 19000),
+        new NginxConfig(
+            "/n/sites", "127.0.0.1:8080", "/n/pid", "nginx -t", "nginx -s reload", "http://x/"));
+  }
+
+  /** A host whose first look blocks until the round lets it go. */
+  static final class FakeHost implements RemoteHostActivities {
+    volatile CountDownLatch block = new CountDownLatch(0);
+    volatile CountDownLatch entered = new CountDownLatch(0);
+    final java.util.concurrent.atomic.AtomicInteger inspected =
+        new java.util.concurrent.atomic.AtomicInteger();
+
+    @Override
+    public PathFacts inspect(InspectRequest r) {
+      inspected.incrementAndGet();
+      entered.countDown();
+      try {
+        block.await(60, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      String app = r.paths().get(0);
+      return new PathFacts(true, List.of(app));
+    }
+
+    @Override
+    public SyncResult syncDirectory(SyncRequest r) {
+      return new SyncResult("synced", false, List.of(), 0);
+    }
+
+    @Override
+    public ActionResult runCommand(CommandRequest r) {
+      return new ActionResult(r.command(), false, "");
+    }
+
+    @Override
+    public ActionResult archiveAndDelete(ArchiveRequest r) {
+      return new ActionResult("archived", false, "");
+    }
+  }
+
+  static final class FakeProxy implements ProxyActivities {
+    @Override
+    public SwitchResult switchSite(SiteRequest r) {
+      return new SwitchResult("switched", false, "", null);
+    }
+
+    @Override
+    public SwitchResult linkSite(LinkSiteRequest r) {
+      return new SwitchResult("linked", false, "", null);
+    }
+
+    @Override
+    public ActionResult probe(ProbeRequest r) {
+      return new ActionResult("probed", false, "200");
+    }
+  }
+
+  static final class QuietNotify implements NotifyActivities {
+    @Override
+    public void notify(Notification n) {}
+  }
+}
