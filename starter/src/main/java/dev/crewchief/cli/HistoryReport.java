@@ -60,12 +60,29 @@ final class HistoryReport {
   final List<String> requests = new ArrayList<>();
   final List<String> notes = new ArrayList<>();
   final Map<String, Instant> gateOpened = new LinkedHashMap<>();
+
+  /** Each switch that measured its downtime: the step, and what its probes saw. */
+  final List<String> downtimes = new ArrayList<>();
+
+  /** Refused decision requests, as the release recorded them in its memo. */
+  final List<String> refused = new ArrayList<>();
+
+  /** The release's own last word on itself (its final progress), when the history has it. */
+  JsonNode finalProgress;
+
   Instant lastEvent;
 
   HistoryReport(String workflowId, List<HistoryEvent> events) {
     this.workflowId = workflowId;
     Map<Long, Step> scheduled = new LinkedHashMap<>();
     Map<Long, Boolean> notifies = new LinkedHashMap<>();
+    Map<Long, io.temporal.api.common.v1.RetryPolicy> retries = new LinkedHashMap<>();
+    Map<Long, String> lastFailures = new LinkedHashMap<>();
+    Map<String, String> updateReplies = new LinkedHashMap<>();
+    Map<String, Integer> updateLines = new LinkedHashMap<>();
+    Map<String, Step> timers = new LinkedHashMap<>();
+    Map<Long, Step> children = new LinkedHashMap<>();
+    boolean gateOpen = false;
     for (HistoryEvent e : events) {
       Instant at =
           Instant.ofEpochSecond(e.getEventTime().getSeconds(), e.getEventTime().getNanos());
@@ -90,6 +107,10 @@ final class HistoryReport {
                 && "GATE_OPEN".equals(text(input, "kind"))
                 && input.hasNonNull("gate")) {
               gateOpened.putIfAbsent(text(input.get("gate"), "name"), at);
+              gateOpen = true;
+            }
+            if (input != null && "GATE_DECIDED".equals(text(input, "kind"))) {
+              gateOpen = false;
             }
             if (input != null
                 && "GATE_DECIDED".equals(text(input, "kind"))
@@ -108,10 +129,16 @@ final class HistoryReport {
           } else {
             String step = input == null ? type : text(input, "step");
             scheduled.put(e.getEventId(), new Step(step, type, at, null, null, 0, "scheduled"));
+            if (a.hasRetryPolicy()) {
+              retries.put(e.getEventId(), a.getRetryPolicy());
+            }
           }
         }
         case EVENT_TYPE_ACTIVITY_TASK_STARTED -> {
           var a = e.getActivityTaskStartedEventAttributes();
+          if (a.hasLastFailure()) {
+            lastFailures.put(a.getScheduledEventId(), message(a.getLastFailure()));
+          }
           scheduled.computeIfPresent(
               a.getScheduledEventId(),
               (k, s) ->
@@ -124,6 +151,14 @@ final class HistoryReport {
           String action = result == null ? null : text(result, "action");
           JsonNode out = result == null ? null : result.get("output");
           String output = out != null && out.isTextual() ? out.asText().strip() : "";
+          JsonNode down = result == null ? null : result.get("downtime");
+          String downtime = down == null || down.isNull() ? null : downtime(down);
+          if (downtime != null) {
+            Step sw =
+                scheduled.get(e.getActivityTaskCompletedEventAttributes().getScheduledEventId());
+            downtimes.add((sw == null ? "switch" : sw.step()) + ": " + downtime);
+            output = (output.isEmpty() ? "" : output + "; ") + "measured: " + downtime;
+          }
           end(
               scheduled,
               e.getActivityTaskCompletedEventAttributes().getScheduledEventId(),
@@ -163,6 +198,7 @@ final class HistoryReport {
         case EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED -> {
           var a = e.getWorkflowExecutionUpdateAcceptedEventAttributes();
           var req = a.getAcceptedRequest();
+          updateLines.put(a.getProtocolInstanceId(), requests.size());
           requests.add(
               TIME.format(at)
                   + " update "
@@ -172,12 +208,106 @@ final class HistoryReport {
                   + " (accepted): "
                   + first(req.getInput().getArgs()));
         }
+        case EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED -> {
+          var a = e.getWorkflowExecutionUpdateCompletedEventAttributes();
+          JsonNode reply = a.getOutcome().hasSuccess() ? first(a.getOutcome().getSuccess()) : null;
+          Integer line = updateLines.get(a.getMeta().getUpdateId());
+          if (line != null && reply != null && reply.has("accepted")) {
+            requests.set(
+                line,
+                requests.get(line)
+                    + (reply.path("accepted").asBoolean()
+                        ? " -> taken"
+                        : " -> refused: " + reply.path("reason").asText()));
+          }
+        }
+        case EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED -> {
+          var memo = e.getWorkflowPropertiesModifiedEventAttributes().getUpsertedMemo();
+          var field = memo.getFieldsMap().get("CrewChiefRefusals");
+          if (field != null) {
+            refused.clear();
+            try {
+              JsonNode list = JSON.readTree(field.getData().toString(StandardCharsets.UTF_8));
+              list.forEach(r -> refused.add(r.asText()));
+            } catch (IOException ignored) {
+              // Not ours to read: the memo field is written by the release only.
+            }
+          }
+        }
+        case EVENT_TYPE_TIMER_STARTED -> {
+          var t = e.getTimerStartedEventAttributes();
+          long secs = t.getStartToFireTimeout().getSeconds();
+          // Long waits are steps of their own (the notice, the window); gates' short reminder
+          // timers are the gates' business.
+          if (secs >= 60 && !gateOpen) {
+            timers.put(
+                t.getTimerId(),
+                new Step(
+                    "wait " + took(Duration.ofSeconds(secs)), "timer", at, at, null, 0, "waiting"));
+          }
+        }
+        case EVENT_TYPE_TIMER_FIRED ->
+            endTimer(timers, e.getTimerFiredEventAttributes().getTimerId(), at, "done: waited");
+        case EVENT_TYPE_TIMER_CANCELED ->
+            endTimer(
+                timers,
+                e.getTimerCanceledEventAttributes().getTimerId(),
+                at,
+                "ended early (what it waited for happened)");
+        case EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED -> {
+          var c = e.getStartChildWorkflowExecutionInitiatedEventAttributes();
+          boolean lane = c.getWorkflowType().getName().equals("CrewChiefLaneHold");
+          children.put(
+              e.getEventId(),
+              new Step(
+                  lane ? "hold " + c.getWorkflowId() : "child release " + c.getWorkflowId(),
+                  lane ? "lane" : "child workflow " + c.getWorkflowType().getName(),
+                  at,
+                  at,
+                  null,
+                  0,
+                  "running"));
+        }
+        case EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED ->
+            endChild(
+                children,
+                e.getStartChildWorkflowExecutionFailedEventAttributes().getInitiatedEventId(),
+                at,
+                "not started: "
+                    + e.getStartChildWorkflowExecutionFailedEventAttributes().getWorkflowId()
+                    + " is running (held by another release)");
+        case EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED ->
+            endChild(
+                children,
+                e.getChildWorkflowExecutionCompletedEventAttributes().getInitiatedEventId(),
+                at,
+                "done");
+        case EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED ->
+            endChild(
+                children,
+                e.getChildWorkflowExecutionFailedEventAttributes().getInitiatedEventId(),
+                at,
+                "failed: "
+                    + message(e.getChildWorkflowExecutionFailedEventAttributes().getFailure()));
+        case EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED ->
+            endChild(
+                children,
+                e.getChildWorkflowExecutionCanceledEventAttributes().getInitiatedEventId(),
+                at,
+                "cancelled");
+        case EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED ->
+            endChild(
+                children,
+                e.getChildWorkflowExecutionTerminatedEventAttributes().getInitiatedEventId(),
+                at,
+                "terminated");
         case EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED -> {
           outcome = "COMPLETED";
           ended = at;
           JsonNode result = first(e.getWorkflowExecutionCompletedEventAttributes().getResult());
           failure = result == null ? null : text(result, "summary");
           notes(result == null ? null : result.path("progress").path("notes"));
+          finalProgress = result == null ? null : result.get("progress");
         }
         case EVENT_TYPE_WORKFLOW_EXECUTION_FAILED -> {
           outcome = "FAILED";
@@ -187,6 +317,7 @@ final class HistoryReport {
           // A failed release carries its notes (what was left for a person) as the details.
           if (f.hasApplicationFailureInfo()) {
             notes(first(f.getApplicationFailureInfo().getDetails()));
+            finalProgress = second(f.getApplicationFailureInfo().getDetails());
           }
         }
         case EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED -> {
@@ -205,7 +336,109 @@ final class HistoryReport {
         default -> {}
       }
     }
-    steps.addAll(scheduled.values());
+    for (Map.Entry<Long, Step> e : scheduled.entrySet()) {
+      steps.add(withAttempts(e.getValue(), retries.get(e.getKey()), lastFailures.get(e.getKey())));
+    }
+    steps.addAll(timers.values());
+    steps.addAll(children.values());
+    steps.sort((a, b) -> a.scheduled().compareTo(b.scheduled()));
+  }
+
+  /**
+   * A retried step says so: the history keeps the first scheduling and the last attempt's start;
+   * the waits between attempts follow the step's retry policy, and the failure before the last
+   * attempt is recorded with it.
+   */
+  private static Step withAttempts(
+      Step s, io.temporal.api.common.v1.RetryPolicy policy, String lastFailure) {
+    if (s.attempts() <= 1) {
+      return s;
+    }
+    StringBuilder how = new StringBuilder();
+    how.append(" (")
+        .append(s.attempts())
+        .append(" attempts: first scheduled ")
+        .append(fmt(s.scheduled()))
+        .append(", the last started ")
+        .append(fmt(s.started()));
+    if (policy != null && policy.hasInitialInterval()) {
+      how.append("; waits between attempts by its retry policy: ");
+      double wait =
+          policy.getInitialInterval().getSeconds() + policy.getInitialInterval().getNanos() / 1e9;
+      double coefficient = policy.getBackoffCoefficient() <= 0 ? 2 : policy.getBackoffCoefficient();
+      double max =
+          policy.hasMaximumInterval() ? policy.getMaximumInterval().getSeconds() : Double.MAX_VALUE;
+      List<String> waits = new ArrayList<>();
+      for (int i = 1; i < s.attempts() && i <= 10; i++) {
+        waits.add(took(Duration.ofMillis((long) (Math.min(wait, max) * 1000))));
+        wait *= coefficient;
+      }
+      how.append(String.join(", ", waits)).append(s.attempts() > 11 ? ", ..." : "");
+    }
+    if (lastFailure != null) {
+      how.append("; attempt ").append(s.attempts() - 1).append(" failed: ").append(lastFailure);
+    }
+    how.append(')');
+    return new Step(
+        s.step(),
+        s.activity(),
+        s.scheduled(),
+        s.started(),
+        s.ended(),
+        s.attempts(),
+        s.outcome() + how);
+  }
+
+  private static void endTimer(Map<String, Step> timers, String id, Instant at, String outcome) {
+    timers.computeIfPresent(
+        id, (k, s) -> new Step(s.step(), s.activity(), s.scheduled(), s.started(), at, 0, outcome));
+  }
+
+  private static void endChild(Map<Long, Step> children, long id, Instant at, String outcome) {
+    children.computeIfPresent(
+        id,
+        (k, s) ->
+            new Step(
+                s.step(),
+                s.activity(),
+                s.scheduled(),
+                s.started(),
+                at,
+                0,
+                s.activity().equals("lane") && outcome.equals("done") ? "done: let go" : outcome));
+  }
+
+  private static String downtime(JsonNode d) {
+    int probes = d.path("probes").asInt();
+    int down = d.path("down").asInt();
+    boolean settled = d.path("settled").asBoolean(true);
+    String tail = settled ? "" : ", not settled when the watch ended";
+    if (down == 0) {
+      return "no downtime (" + probes + " probes" + tail + ")";
+    }
+    return "down "
+        + d.path("millis").asLong()
+        + " ms ("
+        + down
+        + " of "
+        + probes
+        + " probes down, from "
+        + time(text(d, "firstDown"))
+        + " to "
+        + time(text(d, "lastDown"))
+        + tail
+        + ")";
+  }
+
+  static JsonNode second(Payloads payloads) {
+    if (payloads == null || payloads.getPayloadsCount() < 2) {
+      return null;
+    }
+    try {
+      return JSON.readTree(payloads.getPayloads(1).getData().toString(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   private void notes(JsonNode list) {
@@ -245,6 +478,10 @@ final class HistoryReport {
     md.append("- Started: ").append(fmt(started)).append(" by ").append(startedBy).append('\n');
     md.append("- Ended: ").append(ended == null ? "(still running)" : fmt(ended)).append('\n');
     md.append("- Outcome: ").append(outcome);
+    String state = finalProgress == null ? null : text(finalProgress, "status");
+    if (state != null && !state.equals("SUCCEEDED") && !state.equals(outcome)) {
+      md.append(" (").append(state).append(")");
+    }
     if (failure != null && !failure.isBlank()) {
       md.append(" - ").append(failure.replace('\n', ' '));
     }
@@ -273,6 +510,26 @@ final class HistoryReport {
           .append(" | ")
           .append(cell(s.outcome()))
           .append(" |\n");
+    }
+    List<String> rollback = rollback();
+    if (!rollback.isEmpty()) {
+      md.append("\n## Rollback\n\n");
+      for (String u : rollback) {
+        md.append("- ").append(u.replace('\n', ' ')).append('\n');
+      }
+    }
+    List<String> skipped = skipped();
+    if (!skipped.isEmpty()) {
+      md.append("\n## Skipped steps\n\n");
+      for (String sk : skipped) {
+        md.append("- ").append(sk.replace('\n', ' ')).append('\n');
+      }
+    }
+    if (!downtimes.isEmpty()) {
+      md.append("\n## Downtime measured at the switches\n\n");
+      for (String d : downtimes) {
+        md.append("- ").append(d).append('\n');
+      }
     }
     if (!notes.isEmpty()) {
       md.append("\n## Notes\n\n");
@@ -309,7 +566,49 @@ final class HistoryReport {
         md.append("- ").append(r).append('\n');
       }
     }
+    if (!refused.isEmpty()) {
+      md.append("\n## Decision requests refused\n\n");
+      for (String r : refused) {
+        md.append("- ").append(r.replace('\n', ' ')).append('\n');
+      }
+    }
     return md.toString();
+  }
+
+  /**
+   * The undo steps the release ran and how each went (undone, or failed and left by hand), from its
+   * own final record: the history shows their activities, the record which were undos.
+   */
+  List<String> rollback() {
+    List<String> out = new ArrayList<>();
+    if (finalProgress != null && finalProgress.path("steps").isArray()) {
+      for (JsonNode st : finalProgress.get("steps")) {
+        String name = text(st, "name");
+        if (name != null && name.startsWith("undo: ")) {
+          String status = text(st, "status");
+          String detail = text(st, "detail");
+          out.add(
+              name.substring("undo: ".length())
+                  + ": "
+                  + ("COMPENSATED".equals(status) ? "undone" : status)
+                  + (detail == null ? "" : " (" + detail + ")"));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The steps the release left out and why, from its own final record. */
+  List<String> skipped() {
+    List<String> out = new ArrayList<>();
+    if (finalProgress != null && finalProgress.path("steps").isArray()) {
+      for (JsonNode st : finalProgress.get("steps")) {
+        if ("SKIPPED".equals(text(st, "status"))) {
+          out.add(text(st, "name") + ": " + text(st, "detail"));
+        }
+      }
+    }
+    return out;
   }
 
   static String took(Duration d) {
@@ -433,6 +732,12 @@ final class HistoryReport {
         .append(ended == null ? "(still running)" : fmt(ended))
         .append("</li>\n<li>Outcome: <b>")
         .append(outcome)
+        .append(
+            finalProgress == null
+                    || "SUCCEEDED".equals(text(finalProgress, "status"))
+                    || outcome.equals(text(finalProgress, "status"))
+                ? ""
+                : " (" + esc(text(finalProgress, "status")) + ")")
         .append("</b>")
         .append(failure == null || failure.isBlank() ? "" : " - " + esc(failure))
         .append("</li>\n</ul>\n");
@@ -532,6 +837,9 @@ final class HistoryReport {
           .append("</td></tr>\n");
     }
     h.append("</table>\n");
+    section(h, "Rollback", rollback());
+    section(h, "Skipped steps", skipped());
+    section(h, "Downtime measured at the switches", downtimes);
     if (!notes.isEmpty()) {
       h.append("<h2>Notes</h2>\n<ul>\n");
       for (String note : notes) {
@@ -572,7 +880,19 @@ final class HistoryReport {
       }
       h.append("</ul>\n");
     }
+    section(h, "Decision requests refused", refused);
     return h.append("</body></html>\n").toString();
+  }
+
+  private static void section(StringBuilder h, String title, List<String> items) {
+    if (items.isEmpty()) {
+      return;
+    }
+    h.append("<h2>").append(esc(title)).append("</h2>\n<ul>\n");
+    for (String i : items) {
+      h.append("<li>").append(esc(i)).append("</li>\n");
+    }
+    h.append("</ul>\n");
   }
 
   private static String outcomeClass(String outcome) {
@@ -614,12 +934,16 @@ final class HistoryReport {
     }
   }
 
+  static String textOf(JsonNode n, String field) {
+    return text(n, field);
+  }
+
   private static String text(JsonNode n, String field) {
     JsonNode v = n == null ? null : n.get(field);
     return v == null || v.isNull() ? null : v.asText();
   }
 
-  private static String message(Failure f) {
+  static String message(Failure f) {
     StringBuilder sb = new StringBuilder(f.getMessage());
     Failure c = f;
     while (c.hasCause()) {

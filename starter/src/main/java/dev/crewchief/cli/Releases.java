@@ -84,6 +84,12 @@ final class Releases {
   }
 
   static WorkflowExecutionInfo describe(WorkflowServiceStubs stubs, String namespace, String id) {
+    return describeFully(stubs, namespace, id).getWorkflowExecutionInfo();
+  }
+
+  /** The release as the server describes it, with its pending steps. */
+  static io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse describeFully(
+      WorkflowServiceStubs stubs, String namespace, String id) {
     try {
       return stubs
           .blockingStub()
@@ -91,8 +97,7 @@ final class Releases {
               DescribeWorkflowExecutionRequest.newBuilder()
                   .setNamespace(namespace)
                   .setExecution(WorkflowExecution.newBuilder().setWorkflowId(id).build())
-                  .build())
-          .getWorkflowExecutionInfo();
+                  .build());
     } catch (StatusRuntimeException e) {
       if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
         throw new Refused(
@@ -121,6 +126,24 @@ final class Releases {
     try {
       return DefaultDataConverter.STANDARD_INSTANCE.fromPayload(p, String.class, String.class);
     } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  /**
+   * The release's live progress, or null when no worker answers the query within the time: a query
+   * waits for a worker, and one that does not run must not keep a person waiting.
+   */
+  static ReleaseProgress progressWithin(WorkflowClient client, String id, int seconds) {
+    java.util.concurrent.CompletableFuture<ReleaseProgress> f =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> progress(client, id));
+    try {
+      return f.get(seconds, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+      f.cancel(true);
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
       return null;
     }
   }

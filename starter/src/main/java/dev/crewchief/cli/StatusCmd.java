@@ -1,17 +1,32 @@
 package dev.crewchief.cli;
 
+import dev.crewchief.release.GateStatus;
 import dev.crewchief.release.GateView;
 import dev.crewchief.release.ReleaseProgress;
 import dev.crewchief.release.StepState;
-import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
+import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
 import io.temporal.client.WorkflowClient;
 import java.io.PrintWriter;
+import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "status", mixinStandardHelpOptions = true, description = "Show where a release is.")
+/**
+ * {@code crewchief status RELEASE}: where a release is, what its running step is doing (progress,
+ * or the retry it waits for and why), who may pass the gate it waits at and how. Exit 0 while it
+ * runs and when it completed, 1 when it failed, was cancelled, terminated or timed out.
+ */
+@Command(
+    name = "status",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Show where a release is: its steps, what the running one is doing, its gates and notes.",
+      "Exit code 0 while it runs or when it completed, 1 when it failed, was cancelled,"
+          + " terminated or timed out."
+    })
 final class StatusCmd implements Callable<Integer> {
   @ParentCommand CrewChiefCli cli;
 
@@ -22,23 +37,33 @@ final class StatusCmd implements Callable<Integer> {
   public Integer call() {
     try (Session s = cli.session()) {
       WorkflowClient client = s.client(false);
-      WorkflowExecutionInfo info = Releases.describe(s.stubs(), s.namespace(), release);
-      cli.out.println(release + ": " + Releases.statusName(info.getStatus()));
-      try {
-        printProgress(cli.out, Releases.progress(client, release));
-      } catch (RuntimeException e) {
+      DescribeWorkflowExecutionResponse d =
+          Releases.describeFully(s.stubs(), s.namespace(), release);
+      String execution = Releases.statusName(d.getWorkflowExecutionInfo().getStatus());
+      cli.out.println(release + ": " + execution);
+      List<Pending.Step> pending = Pending.of(d, Instant.now());
+      ReleaseProgress p = Releases.progressWithin(client, release, 5);
+      if (p == null) {
         cli.out.println(
-            "(no live progress: "
-                + e.getMessage()
-                + "; `crewchief report "
+            "(no live progress: no worker answered within 5 s; `crewchief report "
                 + release
                 + "` reads the history)");
+        for (Pending.Step st : pending) {
+          cli.out.println("  now: " + st.activity() + ": " + st.line());
+        }
+      } else {
+        printProgress(cli.out, p, pending);
       }
-      return 0;
+      cli.out.flush();
+      return execution.equals("RUNNING") || execution.equals("COMPLETED") ? 0 : 1;
     }
   }
 
   static void printProgress(PrintWriter out, ReleaseProgress p) {
+    printProgress(out, p, List.of());
+  }
+
+  static void printProgress(PrintWriter out, ReleaseProgress p, List<Pending.Step> pending) {
     out.println(
         "runbook "
             + p.runbook()
@@ -59,15 +84,31 @@ final class StatusCmd implements Callable<Integer> {
               + st.name()
               + (st.detail() == null ? "" : "  (" + abbreviate(st.detail()) + ")"));
     }
+    for (Pending.Step st : pending) {
+      out.println("  now: " + st.line());
+    }
     for (GateView g : p.gates()) {
+      List<String> people = g.people() == null ? List.of() : g.people();
+      String who =
+          String.join("/", g.allowed())
+              + (people.isEmpty() ? "" : " (" + String.join(", ", people) + ")")
+              + (g.signatureRequired() ? ", signed decisions only" : "");
       out.println(
           "  gate "
               + g.name()
               + ": "
               + g.status()
               + (g.decidedBy() == null
-                  ? " (allowed: " + String.join(", ", g.allowed()) + ")"
+                  ? " (allowed: " + who + ")"
                   : " by " + g.decidedBy() + " via " + g.via()));
+      if (g.status() == GateStatus.WAITING) {
+        out.println(
+            "    decide: crewchief approve|reject "
+                + p.releaseId()
+                + " "
+                + g.name()
+                + " --as NAME -m \"why\"");
+      }
       for (String r : g.refusals()) {
         out.println("    " + r);
       }

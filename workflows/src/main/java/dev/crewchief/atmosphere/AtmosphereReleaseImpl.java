@@ -102,7 +102,7 @@ public final class AtmosphereReleaseImpl extends ReleaseWorkflow implements Atmo
             MailActivities.class,
             ReleaseWorkflow.options(
                 Duration.ofMinutes(2),
-                null,
+                Duration.ofSeconds(30),
                 ReleaseWorkflow.remoteRetry("InvalidInput", "MailAuthFailed", "MailRejected")));
     NoticePlan n = r.notice();
     String noticeBody =
@@ -131,8 +131,8 @@ public final class AtmosphereReleaseImpl extends ReleaseWorkflow implements Atmo
           Workflow.newActivityStub(
               WebhookActivities.class,
               ReleaseWorkflow.options(
-                  Duration.ofMinutes(1),
-                  null,
+                  Duration.ofMinutes(2),
+                  Duration.ofSeconds(30),
                   ReleaseWorkflow.remoteRetry("InvalidInput", "WebhookRejected")));
       String json =
           "{\"title\":\""

@@ -15,6 +15,7 @@ import dev.crewchief.activities.PostgresActivities;
 import dev.crewchief.activities.ProbeRequest;
 import dev.crewchief.activities.ProxyActivities;
 import dev.crewchief.activities.ServiceRequest;
+import dev.crewchief.activities.SwitchProbe;
 import dev.crewchief.activities.SwitchResult;
 import dev.crewchief.release.Release;
 import dev.crewchief.release.ReleaseWorkflow;
@@ -288,7 +289,14 @@ final class DeploymentDay {
     }
   }
 
+  /**
+   * Points the proxy's enabled site at a config, watching the site while it switches: the app's
+   * answer is up, anything else (the maintenance page, errors) is downtime, and the switch has
+   * settled once the answer is the one the target serves.
+   */
   private SwitchResult linkProxy(String step, String target) {
+    String settle = target.equals(day.maintenanceConfig()) ? day.maintenanceText() : day.appText();
+    SwitchProbe watch = new SwitchProbe(day.probeUrl(), null, day.appText(), settle, null, 50);
     return release.step(
         step,
         () ->
@@ -299,7 +307,8 @@ final class DeploymentDay {
                     day.nginx(),
                     day.proxyLink(),
                     target,
-                    release.dryRun())));
+                    release.dryRun(),
+                    watch)));
   }
 
   private ActionResult probe(String step, String expect) {

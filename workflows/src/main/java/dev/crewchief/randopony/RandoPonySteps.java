@@ -9,6 +9,7 @@ import dev.crewchief.activities.ProbeRequest;
 import dev.crewchief.activities.ProxyActivities;
 import dev.crewchief.activities.RemoteHostActivities;
 import dev.crewchief.activities.SiteRequest;
+import dev.crewchief.activities.SwitchProbe;
 import dev.crewchief.activities.SwitchResult;
 import dev.crewchief.activities.SyncRequest;
 import dev.crewchief.activities.SyncResult;
@@ -114,14 +115,28 @@ final class RandoPonySteps {
                     step, site.host(), baseDir, paths, archivePath, release.dryRun())));
   }
 
-  /** Points a domain at a release's app (or detaches it when {@code releaseId} is null). */
+  /**
+   * Points a domain at a release's app (or detaches it when {@code releaseId} is null), watching
+   * the domain while it switches: any app of the site answering is up, anything else is downtime,
+   * and the switch has settled once the release's app answers (or, detached, the domain answers
+   * 503).
+   */
   SwitchResult site(String step, String domain, String releaseId) {
     Integer port = releaseId == null ? null : site.port(releaseId);
+    SwitchProbe watch =
+        new SwitchProbe(
+            site.nginx().probeUrl(),
+            domain,
+            site.appName(),
+            releaseId == null ? null : site.appName() + releaseId,
+            releaseId == null ? 503 : null,
+            50);
     return release.step(
         step,
         () ->
             proxy.switchSite(
-                new SiteRequest(step, site.host(), site.nginx(), domain, port, release.dryRun())));
+                new SiteRequest(
+                    step, site.host(), site.nginx(), domain, port, release.dryRun(), watch)));
   }
 
   /** Waits until the URL answers with the app dir name of the release. */

@@ -363,10 +363,11 @@ public final class Release {
         ctx.releaseId() + " " + status,
         message + "\n\nStatus: " + status + "." + notesText(),
         null);
-    // The notes travel as the failure's details, so the report of a failed release, read from
-    // history alone, still says what was left for a person (maintenance left on, no rollback).
+    // The notes and the final progress travel as the failure's details, so the report of a
+    // failed release, read from history alone, still says what was left for a person (maintenance
+    // left on, no rollback), which steps it skipped and how its rollback went.
     throw ApplicationFailure.newNonRetryableFailureWithCause(
-        message, type, cause, List.copyOf(notes));
+        message, type, cause, List.copyOf(notes), progress());
   }
 
   /** What a rollback did, and the release status that says so. */

@@ -7,10 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.argThat;
 import static org.mockito.Mockito.inOrder;
+import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
+import static org.mockito.Mockito.withSettings;
 
 import dev.crewchief.activities.ActionResult;
 import dev.crewchief.activities.ComposeFileRef;
@@ -20,10 +22,12 @@ import dev.crewchief.activities.EngineRef;
 import dev.crewchief.activities.GitActivities;
 import dev.crewchief.activities.GitRepoRef;
 import dev.crewchief.activities.HostRef;
+import dev.crewchief.activities.LaneHolder;
 import dev.crewchief.activities.MailActivities;
 import dev.crewchief.activities.MailServerRef;
 import dev.crewchief.activities.PostgresActivities;
 import dev.crewchief.activities.ProxyActivities;
+import dev.crewchief.activities.TemporalActivities;
 import dev.crewchief.activities.WebhookActivities;
 import dev.crewchief.config.GateConfig;
 import dev.crewchief.config.NginxConfig;
@@ -143,8 +147,73 @@ class AtmosphereReleaseTest {
               return new ActionResult("sent", false, "");
             });
     m.register(worker);
+    // Who holds a lane, as the worker's client would find out from Temporal.
+    TemporalActivities temporal =
+        mock(TemporalActivities.class, withSettings().withoutAnnotations());
+    when(temporal.describeLaneHolder(any()))
+        .thenAnswer(
+            i ->
+                new LaneHolder(
+                    i.getArgument(0),
+                    true,
+                    ReleaseIds.workflowId(AtmosphereRelease.RUNBOOK, "prod", "36-1"),
+                    true,
+                    "held"));
+    worker.registerActivitiesImplementations(temporal);
     taskQueue = worker.getTaskQueue();
     env.start();
+  }
+
+  @Test
+  void deploymentDayCannotStartWhileAReleaseHoldsTheContainersOfItsEnvironment(
+      WorkflowClient client) {
+    AtmosphereRelease release = start(client, now().plus(Duration.ofDays(20)), false, false);
+    // The release holds its lane while it waits to send the notice.
+    for (int i = 0; i < 100 && !release.progress().laneHeld(); i++) {
+      env.sleep(Duration.ofSeconds(1));
+    }
+    assertTrue(release.progress().laneHeld(), release.progress().toString());
+    assertEquals("lane-atmosphere-containers-prod", release.progress().lane());
+
+    AtmosphereDeploymentDay day =
+        client.newWorkflowStub(
+            AtmosphereDeploymentDay.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId(
+                    ReleaseIds.workflowId(AtmosphereDeploymentDay.RUNBOOK, "prod", "36-2"))
+                .setTaskQueue(taskQueue)
+                .build());
+    WorkflowClient.start(
+        day::deploy,
+        new AtmosphereDeploymentDay.DayRequest(
+            new ReleaseContext(
+                AtmosphereDeploymentDay.RUNBOOK,
+                "prod",
+                "36-2",
+                false,
+                "tester",
+                Map.of("driver", List.of("sgregory")),
+                Map.of(),
+                List.of()),
+            day("prod", true),
+            "2026-12-10",
+            "2026-12-10 v36-2 deployment",
+            "down"));
+    WorkflowFailedException e =
+        assertThrows(
+            WorkflowFailedException.class,
+            () -> WorkflowStub.fromTyped(day).getResult(ReleaseResult.class));
+    ApplicationFailure f = assertInstanceOf(ApplicationFailure.class, e.getCause());
+    assertEquals("LaneBusy", f.getType());
+    assertTrue(
+        f.getOriginalMessage()
+            .contains("release-atmosphere-release-prod-36-1 is running and holds"),
+        f.getOriginalMessage());
+    // Refused before it touched anything; the release is not disturbed.
+    verify(postgres, never()).dumpDatabase(any());
+    assertEquals(ReleaseStatus.FAILED, day.progress().status());
+    assertTrue(release.progress().laneHeld());
+    WorkflowStub.fromTyped(release).cancel();
   }
 
   AtmosphereRelease start(WorkflowClient client, Instant window, boolean beta, boolean dryRun) {

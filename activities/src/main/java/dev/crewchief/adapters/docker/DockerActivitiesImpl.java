@@ -26,6 +26,7 @@ import dev.crewchief.activities.DockerActivities;
 import dev.crewchief.activities.EngineRef;
 import dev.crewchief.activities.ExecOutcome;
 import dev.crewchief.activities.ExecRequest;
+import dev.crewchief.activities.Progress;
 import dev.crewchief.activities.PullRequest;
 import dev.crewchief.activities.RemoveRequest;
 import dev.crewchief.activities.ServiceRef;
@@ -545,11 +546,23 @@ public final class DockerActivitiesImpl implements DockerActivities {
       // Engines report a failed pull inside the progress stream of a 200 response, so the stream
       // is read for errors rather than trusting the status.
       StringBuilder error = new StringBuilder();
+      // Layer id to its bytes downloaded and total, for the heartbeats' progress.
+      Map<String, long[]> layers = new java.util.concurrent.ConcurrentHashMap<>();
       Streaming<PullResponseItem> progress =
           cmd.exec(
               new Streaming<>() {
                 @Override
                 public void onNext(PullResponseItem item) {
+                  if (item.getId() != null
+                      && item.getProgressDetail() != null
+                      && item.getProgressDetail().getTotal() != null
+                      && item.getProgressDetail().getCurrent() != null) {
+                    layers.put(
+                        item.getId(),
+                        new long[] {
+                          item.getProgressDetail().getCurrent(), item.getProgressDetail().getTotal()
+                        });
+                  }
                   if (item.isErrorIndicated()) {
                     synchronized (error) {
                       error.setLength(0);
@@ -563,7 +576,18 @@ public final class DockerActivitiesImpl implements DockerActivities {
                 }
               });
       while (!progress.awaitEnd(Duration.ofSeconds(2))) {
-        ActivityIo.heartbeat("pulling " + image);
+        long done = 0;
+        long total = 0;
+        for (long[] l : layers.values()) {
+          done += l[0];
+          total += l[1];
+        }
+        ActivityIo.heartbeat(
+            new Progress(
+                done / 1_000_000,
+                total / 1_000_000,
+                "MB",
+                "pulling " + image + " (" + layers.size() + " layers)"));
       }
       progress.awaitCompletion();
       synchronized (error) {

@@ -4,6 +4,7 @@ import dev.crewchief.activities.ActionResult;
 import dev.crewchief.activities.MailActivities;
 import dev.crewchief.activities.MailRequest;
 import dev.crewchief.activities.MailServerRef;
+import dev.crewchief.adapters.io.ActivityIo;
 import dev.crewchief.adapters.secrets.SecretResolver;
 import io.temporal.failure.ApplicationFailure;
 import jakarta.mail.Address;
@@ -87,6 +88,12 @@ public final class SmtpMailActivities implements MailActivities {
 
   @Override
   public ActionResult send(MailRequest r) {
+    // The send blocks on the network for up to its own timeouts; the heartbeats meanwhile let the
+    // step's heartbeat timeout tell a lost worker from a slow server.
+    return ActivityIo.whileHeartbeating("sending mail: " + r.step(), () -> sendNow(r));
+  }
+
+  private ActionResult sendNow(MailRequest r) {
     Checked c = validate(r);
     String action = render(r);
     if (r.dryRun()) {

@@ -8,6 +8,7 @@ import dev.crewchief.activities.CommandRequest;
 import dev.crewchief.activities.HostRef;
 import dev.crewchief.activities.InspectRequest;
 import dev.crewchief.activities.PathFacts;
+import dev.crewchief.activities.Progress;
 import dev.crewchief.activities.RemoteHostActivities;
 import dev.crewchief.activities.SyncRequest;
 import dev.crewchief.activities.SyncResult;
@@ -131,9 +132,11 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
       }
       List<String> uploaded = new ArrayList<>();
       int unchanged = 0;
+      int seen = 0;
       try (SFTPClient sftp = client.newSFTPClient()) {
         for (Map.Entry<String, Path> e : files.entrySet()) {
           String rel = e.getKey();
+          seen++;
           if (sha256(e.getValue()).equals(remote.get(rel))) {
             unchanged++;
             continue;
@@ -145,7 +148,7 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
             // Removing first lets us replace files made read-only (credentials at 400).
             sftp.rm(dest);
           }
-          ActivityIo.heartbeat("uploading " + rel);
+          ActivityIo.heartbeat(new Progress(seen, files.size(), "files", "uploading " + rel));
           sftp.put(new FileSystemFile(e.getValue().toFile()), dest);
           sftp.chmod(dest, Files.isExecutable(e.getValue()) ? 0755 : 0644);
           uploaded.add(rel);

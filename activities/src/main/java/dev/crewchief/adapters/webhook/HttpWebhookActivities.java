@@ -3,6 +3,7 @@ package dev.crewchief.adapters.webhook;
 import dev.crewchief.activities.ActionResult;
 import dev.crewchief.activities.WebhookActivities;
 import dev.crewchief.activities.WebhookRequest;
+import dev.crewchief.adapters.io.ActivityIo;
 import dev.crewchief.adapters.secrets.SecretResolver;
 import io.temporal.activity.Activity;
 import io.temporal.failure.ApplicationFailure;
@@ -64,6 +65,12 @@ public final class HttpWebhookActivities implements WebhookActivities {
 
   @Override
   public ActionResult post(WebhookRequest r) {
+    // The send blocks on the network for up to its own timeouts; the heartbeats meanwhile let the
+    // step's heartbeat timeout tell a lost worker from a slow server.
+    return ActivityIo.whileHeartbeating("posting: " + r.step(), () -> postNow(r));
+  }
+
+  private ActionResult postNow(WebhookRequest r) {
     URI uri = validate(r);
     String action =
         "POST "
