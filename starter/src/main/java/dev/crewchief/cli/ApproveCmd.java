@@ -3,10 +3,7 @@ package dev.crewchief.cli;
 import dev.crewchief.release.GateDecision;
 import picocli.CommandLine.Command;
 
-@Command(
-    name = "approve",
-    mixinStandardHelpOptions = true,
-    description = "Approve a gate of a running release.")
+@Command(name = "approve", description = "Approve a gate of a running release.")
 final class ApproveCmd extends DecideCmd {
   @Override
   GateDecision.Decision decision() {

@@ -8,12 +8,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(
-    name = "cancel",
-    mixinStandardHelpOptions = true,
-    description = "Cancel a release: it rolls back what it registered.")
+@Command(name = "cancel", description = "Cancel a release: it rolls back what it registered.")
 final class CancelCmd implements Callable<Integer> {
   @ParentCommand CrewChiefCli cli;
+
+  @picocli.CommandLine.Mixin CrewChiefCli.HelpOption help;
 
   @Parameters(index = "0", description = "the release id")
   String release;

@@ -41,7 +41,7 @@ public final class CrewChiefCli {
     System.exit(run(args, System.getenv()));
   }
 
-  static int run(String[] args, Map<String, String> env) {
+  public static int run(String[] args, Map<String, String> env) {
     CrewChiefCli cli = new CrewChiefCli();
     cli.env = env;
     CommandLine cmd = new CommandLine(cli);

@@ -32,6 +32,8 @@ abstract class DecideCmd implements Callable<Integer> {
 
   @ParentCommand CrewChiefCli cli;
 
+  @picocli.CommandLine.Mixin CrewChiefCli.HelpOption help;
+
   @Parameters(
       index = "0",
       description = "the release id, e.g. release-randopony-promote-prod-2014r1")

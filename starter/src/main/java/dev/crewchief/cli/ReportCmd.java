@@ -13,7 +13,6 @@ import picocli.CommandLine.ParentCommand;
 
 @Command(
     name = "report",
-    mixinStandardHelpOptions = true,
     description = {
       "The report of a release, built from its history alone (works for closed releases and"
           + " with no worker running): every step with start, end, attempts and outcome, every"
@@ -27,6 +26,8 @@ final class ReportCmd implements Callable<Integer> {
   }
 
   @ParentCommand CrewChiefCli cli;
+
+  @picocli.CommandLine.Mixin CrewChiefCli.HelpOption help;
 
   @Parameters(index = "0", description = "the release id")
   String release;

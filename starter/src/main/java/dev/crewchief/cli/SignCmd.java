@@ -20,7 +20,6 @@ import picocli.CommandLine.ParentCommand;
  */
 @Command(
     name = "sign",
-    mixinStandardHelpOptions = true,
     description = {
       "Print a signed gate decision as the Web UI's Send signal payload (signal gateDecision).",
       "Nothing is sent; paste it within a minute (the gate's bound on a decision's age)."
@@ -29,6 +28,8 @@ final class SignCmd implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @ParentCommand CrewChiefCli cli;
+
+  @picocli.CommandLine.Mixin CrewChiefCli.HelpOption help;
 
   @Parameters(index = "0", description = "the release id")
   String release;

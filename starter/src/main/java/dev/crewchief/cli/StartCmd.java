@@ -47,7 +47,11 @@ final class StartCmd {
                   return 2;
                 });
     start.name("start");
-    start.mixinStandardHelpOptions(true);
+    start.addOption(
+        OptionSpec.builder("-h", "--help")
+            .usageHelp(true)
+            .description("Show this help message and exit.")
+            .build());
     List<String> lines = new ArrayList<>(List.of("Start a release of a runbook:"));
     for (Runbook rb : Runbooks.all().list()) {
       lines.add("  " + rb.name() + ": " + rb.summary());

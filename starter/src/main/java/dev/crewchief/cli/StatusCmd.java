@@ -21,7 +21,6 @@ import picocli.CommandLine.ParentCommand;
  */
 @Command(
     name = "status",
-    mixinStandardHelpOptions = true,
     description = {
       "Show where a release is: its steps, what the running one is doing, its gates and notes.",
       "Exit code 0 while it runs or when it completed, 1 when it failed, was cancelled,"
@@ -29,6 +28,8 @@ import picocli.CommandLine.ParentCommand;
     })
 final class StatusCmd implements Callable<Integer> {
   @ParentCommand CrewChiefCli cli;
+
+  @picocli.CommandLine.Mixin CrewChiefCli.HelpOption help;
 
   @Parameters(index = "0", description = "the release id")
   String release;

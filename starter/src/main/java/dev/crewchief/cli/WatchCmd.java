@@ -31,7 +31,6 @@ import picocli.CommandLine.ParentCommand;
  */
 @Command(
     name = "watch",
-    mixinStandardHelpOptions = true,
     description = {
       "Follow a release until it ends: each step, gate, decision and timer as it happens, with the"
           + " time it happened, and the progress of the running step.",
@@ -42,6 +41,8 @@ final class WatchCmd implements Callable<Integer> {
       DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
 
   @ParentCommand CrewChiefCli cli;
+
+  @picocli.CommandLine.Mixin CrewChiefCli.HelpOption help;
 
   @Parameters(index = "0", description = "the release id")
   String release;
@@ -71,6 +72,7 @@ final class WatchCmd implements Callable<Integer> {
     private String lastProgress = "";
     private boolean lostServer;
     private boolean barShown;
+    private long lastEventId;
 
     Follower(Session s, String id, PrintWriter out, boolean terminal) {
       this.s = s;
@@ -80,6 +82,9 @@ final class WatchCmd implements Callable<Integer> {
     }
 
     int run() {
+      // Temporal's own test server (the embedded default) cannot long-poll a history page by
+      // page; there the history is read again every half second instead.
+      boolean longPoll = !s.embedded();
       ByteString token = ByteString.EMPTY;
       while (true) {
         GetWorkflowExecutionHistoryResponse page;
@@ -89,12 +94,12 @@ final class WatchCmd implements Callable<Integer> {
           page =
               s.stubs()
                   .blockingStub()
-                  .withDeadlineAfter(running > 0 ? 2 : 30, TimeUnit.SECONDS)
+                  .withDeadlineAfter(running > 0 || !longPoll ? 2 : 30, TimeUnit.SECONDS)
                   .getWorkflowExecutionHistory(
                       GetWorkflowExecutionHistoryRequest.newBuilder()
                           .setNamespace(s.namespace())
                           .setExecution(WorkflowExecution.newBuilder().setWorkflowId(id))
-                          .setWaitNewEvent(true)
+                          .setWaitNewEvent(longPoll)
                           .setHistoryEventFilterType(
                               HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
                           .setNextPageToken(token)
@@ -121,9 +126,18 @@ final class WatchCmd implements Callable<Integer> {
             sleep(2000);
             continue;
           }
+          if (longPoll && (code == Status.Code.UNKNOWN || code == Status.Code.INTERNAL)) {
+            longPoll = false; // a server that cannot long-poll: read the history again instead
+            token = ByteString.EMPTY;
+            continue;
+          }
           throw e;
         }
         for (HistoryEvent e : page.getHistory().getEventsList()) {
+          if (e.getEventId() <= lastEventId) {
+            continue;
+          }
+          lastEventId = e.getEventId();
           Integer end = event(e);
           if (end != null) {
             out.flush();
@@ -132,7 +146,10 @@ final class WatchCmd implements Callable<Integer> {
         }
         out.flush();
         token = page.getNextPageToken();
-        if (token.isEmpty() && page.getHistory().getEventsCount() == 0) {
+        if (!longPoll && token.isEmpty()) {
+          progress();
+          sleep(500);
+        } else if (token.isEmpty() && page.getHistory().getEventsCount() == 0) {
           // A history with no next page and no events: the release has closed.
           return Releases.statusName(Releases.describe(s.stubs(), s.namespace(), id).getStatus())
                   .equals("COMPLETED")

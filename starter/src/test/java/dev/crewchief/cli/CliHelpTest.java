@@ -22,7 +22,8 @@ class CliHelpTest {
         "watch",
         "list",
         "report",
-        "cancel"
+        "cancel",
+        "sign"
       })
   void helpIsAnsweredWithExitCodeZero(String command) {
     String[] args = (command + " --help").split(" ");
@@ -30,7 +31,17 @@ class CliHelpTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"start atmosphere-deploy --env prod", "start atmosphere-hotfix"})
+  @ValueSource(
+      strings = {
+        "start atmosphere-deploy --env prod",
+        "start atmosphere-hotfix",
+        // An unknown runbook or command is a usage error with a "did you mean", never a silent
+        // exit 0 (a subcommand's --version is no version flag of the CLI's).
+        "start randopony-stage --env prod --version 2014r1",
+        "start --version",
+        "approve --version",
+        "aprove release-x gate"
+      })
   void aMissingRequiredOptionIsAUsageError(String command) {
     assertEquals(2, CrewChiefCli.run(command.split(" "), Map.of()), command);
   }

@@ -19,6 +19,7 @@ public final class AtmosphereDeploymentDayImpl extends ReleaseWorkflow
     String summary =
         release.run(
             AtmospherePlans.containers(request.context().environment()),
+            request,
             () -> {
               AtmosphereValidation.version(request.context().version());
               new DeploymentDay(release, request.day())

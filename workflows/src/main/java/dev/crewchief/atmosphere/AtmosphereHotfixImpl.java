@@ -40,7 +40,8 @@ public final class AtmosphereHotfixImpl extends ReleaseWorkflow implements Atmos
 
   @Override
   public ReleaseResult hotfix(HotfixRequest request) {
-    String summary = release.run(lane(request.context().environment()), () -> steps(request));
+    String summary =
+        release.run(lane(request.context().environment()), request, () -> steps(request));
     return new ReleaseResult(summary, release.progress());
   }
 

@@ -59,7 +59,9 @@ public final class AtmosphereReleaseImpl extends ReleaseWorkflow implements Atmo
   public ReleaseResult release(AtmosphereReleaseRequest request) {
     String summary =
         release.run(
-            AtmospherePlans.containers(request.context().environment()), () -> steps(request));
+            AtmospherePlans.containers(request.context().environment()),
+            request,
+            () -> steps(request));
     return new ReleaseResult(summary, release.progress());
   }
 

@@ -50,7 +50,7 @@ public final class PromoteToProductionImpl extends ReleaseWorkflow implements Pr
   @Override
   public ReleaseResult promote(PromoteRequest request) {
     String summary =
-        release.run(lane(request.context().environment()), () -> promoteSteps(request));
+        release.run(lane(request.context().environment()), request, () -> promoteSteps(request));
     return new ReleaseResult(summary, release.progress());
   }
 

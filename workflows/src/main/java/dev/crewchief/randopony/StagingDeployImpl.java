@@ -29,6 +29,7 @@ public final class StagingDeployImpl extends ReleaseWorkflow implements StagingD
     String summary =
         release.run(
             lane(request.context().environment()),
+            request,
             () -> {
               String rel = request.context().version();
               RandoPonySite site = request.site();

@@ -104,31 +104,25 @@ final class Gates {
     return new DecisionReply(true, null, view(g));
   }
 
-  /**
-   * A signal (the Web UI's Send signal), its payload taken raw: whatever its shape, it is either a
-   * decision or a refusal with the reason, never dropped.
-   */
+  /** A signal of another name than gateDecision: the release takes no such signal. */
   void signal(String name, EncodedValues payload) {
-    if (!ReleaseControl.DECIDE_SIGNAL.equals(name)) {
-      refuse(
-          null,
-          "signal " + name,
-          null,
-          "this release takes no signal '"
-              + name
-              + "': send "
-              + ReleaseControl.DECIDE_SIGNAL
-              + " with "
-              + payloadExample("GATE"));
-      return;
-    }
-    JsonNode json;
-    try {
-      json = payload == null ? null : payload.get(0, JsonNode.class);
-    } catch (RuntimeException e) {
-      refuse(null, "signal", null, "the payload is not JSON: send " + payloadExample("GATE"));
-      return;
-    }
+    refuse(
+        null,
+        "signal " + name,
+        null,
+        "this release takes no signal '"
+            + name
+            + "': send "
+            + ReleaseControl.DECIDE_SIGNAL
+            + " with "
+            + payloadExample("GATE"));
+  }
+
+  /**
+   * A gateDecision signal (the Web UI's Send signal), its JSON payload taken raw: whatever its
+   * shape, it is either a decision or a refusal with the reason, never dropped.
+   */
+  void signal(JsonNode json) {
     GateDecision d;
     try {
       d = parse(json);

@@ -283,11 +283,14 @@ public final class Release {
    * release stuck with nothing in its status; only a non-determinism error is left to the SDK,
    * since failing every open release on a bad deployment would be worse than waiting for a fix.
    */
-  public <T> T run(Lane lane, Supplier<T> body) {
+  public <T> T run(Lane lane, Object input, Supplier<T> body) {
     upsert(SearchAttributes.STATUS, status.name());
     try {
       return outcome(
           () -> {
+            if (platform >= 1) {
+              SecretRefs.check(input);
+            }
             holdLane(lane);
             return body.get();
           });
@@ -635,7 +638,12 @@ public final class Release {
     return gates.decide(d, "update");
   }
 
-  /** A signal sent to the release (the Web UI's Send signal), its payload taken raw. */
+  /** A gateDecision signal (the Web UI's Send signal), its JSON payload taken raw. */
+  public void signal(com.fasterxml.jackson.databind.JsonNode payload) {
+    gates.signal(payload);
+  }
+
+  /** A signal of any other name: refused with the reason. */
   public void signal(String name, io.temporal.common.converter.EncodedValues payload) {
     gates.signal(name, payload);
   }

@@ -1,16 +1,15 @@
 package dev.crewchief.release;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.temporal.workflow.QueryMethod;
+import io.temporal.workflow.SignalMethod;
 import io.temporal.workflow.UpdateMethod;
 
 /**
  * What every release workflow answers to. The names are part of the interface users and running
  * histories depend on: do not rename them.
  *
- * <p>The Web UI's way to decide a gate is the signal {@link #DECIDE_SIGNAL}, whose payload the
- * release takes raw (a dynamic signal handler, see {@link ReleaseWorkflow}), so that a payload of
- * any shape is recorded as a refused request with the reason instead of being dropped by the SDK
- * before the workflow sees it.
+ * <p>The Web UI's way to decide a gate is the signal {@link #DECIDE_SIGNAL}.
  */
 public interface ReleaseControl {
   String PROGRESS_QUERY = "progress";
@@ -27,4 +26,14 @@ public interface ReleaseControl {
    */
   @UpdateMethod(name = DECIDE_UPDATE)
   DecisionReply decideGate(GateDecision decision);
+
+  /**
+   * The Web UI's way to decide a gate ("Send signal"). A signal cannot be answered, so its payload
+   * is taken as raw JSON, whatever its shape ({@code "approve"}, {@code []}, {@code {"gate": 5}}),
+   * and anything that is not a valid decision is recorded as a refused request with the reason; the
+   * release keeps waiting. Signals of other names reach a dynamic handler and are refused the same
+   * way.
+   */
+  @SignalMethod(name = DECIDE_SIGNAL)
+  void gateDecision(JsonNode payload);
 }

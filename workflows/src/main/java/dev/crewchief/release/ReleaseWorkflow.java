@@ -17,7 +17,8 @@ public abstract class ReleaseWorkflow implements ReleaseControl {
   /** The release exists before the first signal or update can arrive. */
   protected ReleaseWorkflow(ReleaseContext context) {
     this.release = new Release(context);
-    // Every signal, of any name and any payload, reaches the release raw.
+    // A signal of another name than gateDecision reaches the release too, and is refused with
+    // the reason rather than dropped.
     Workflow.registerListener((DynamicSignalHandler) release::signal);
   }
 
@@ -79,5 +80,10 @@ public abstract class ReleaseWorkflow implements ReleaseControl {
   @Override
   public DecisionReply decideGate(GateDecision decision) {
     return release.decide(decision);
+  }
+
+  @Override
+  public void gateDecision(com.fasterxml.jackson.databind.JsonNode payload) {
+    release.signal(payload);
   }
 }

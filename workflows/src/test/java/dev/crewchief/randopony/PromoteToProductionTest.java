@@ -417,6 +417,19 @@ class PromoteToProductionTest {
     WorkflowClient.start(wf::promote, new PromoteRequest(ctx, SITE, "2013r1"));
     awaitGate(env, wf);
     assertTrue(wf.progress().gates().get(0).signatureRequired());
+    // Alice is told, at her address, with the exact command and how to sign.
+    verify(notify)
+        .notify(
+            argThat(
+                (Notification n) ->
+                    n.kind() == Notification.Kind.GATE_OPEN
+                        && n.addresses().equals(List.of("alice@example.org"))
+                        && n.body()
+                            .contains(
+                                "crewchief approve "
+                                    + id
+                                    + " confirm-release --as NAME -m \"why\" --sign-with")
+                        && n.body().contains("crewchief sign " + id + " confirm-release")));
 
     GateDecision unsigned =
         Decisions.at(env, "confirm-release", GateDecision.Decision.APPROVE, "alice", "ok");

@@ -15,6 +15,7 @@ import static org.mockito.Mockito.withSettings;
 
 import dev.crewchief.activities.ActionResult;
 import dev.crewchief.activities.CommandRequest;
+import dev.crewchief.activities.HostRef;
 import dev.crewchief.activities.NotifyActivities;
 import dev.crewchief.activities.PathFacts;
 import dev.crewchief.activities.ProxyActivities;
@@ -188,6 +189,54 @@ class StagingDeployTest {
         p.notes().stream().anyMatch(n -> n.startsWith("nothing to roll back")),
         p.notes().toString());
     assertTrue(p.steps().stream().noneMatch(st -> st.name().startsWith("undo: ")), p.toString());
+  }
+
+  @Test
+  void aSecretInPlaceOfItsReferenceIsRefusedBeforeAnythingRunsAndNotEchoed(WorkflowClient client) {
+    RandoPonySite s = PromoteToProductionTest.SITE;
+    String key = "-----BEGIN OPENSSH PRIVATE KEY-----b3BlbnNzaC1rZXktdjEAAAAA";
+    RandoPonySite pasted =
+        new RandoPonySite(
+            new HostRef("web", "127.0.0.1", 22, "rp", key, s.host().knownHosts()),
+            s.appName(),
+            s.webappsDir(),
+            s.sourceDir(),
+            s.codeDirName(),
+            s.python(),
+            s.supervisord(),
+            s.supervisorctl(),
+            s.archiveDir(),
+            s.stagingDomain(),
+            s.productionDomain(),
+            s.templateFiles(),
+            s.releasePorts(),
+            s.nginx());
+    ReleaseContext ctx =
+        new ReleaseContext(
+            StagingDeploy.RUNBOOK,
+            "prod",
+            "2014r1",
+            false,
+            "another client",
+            Map.of("crew-chief", List.of("alice")),
+            Map.<String, GateConfig>of(),
+            List.of());
+    StagingDeploy wf =
+        client.newWorkflowStub(
+            StagingDeploy.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId(ReleaseIds.workflowId(StagingDeploy.RUNBOOK, "prod", "2014r1"))
+                .setTaskQueue(taskQueue)
+                .build());
+    WorkflowFailedException e =
+        assertThrows(
+            WorkflowFailedException.class, () -> wf.deploy(new StagingDeployRequest(ctx, pasted)));
+    ApplicationFailure f = (ApplicationFailure) e.getCause();
+    assertEquals("InvalidInput", f.getType());
+    assertTrue(
+        f.getOriginalMessage().contains("input.site.host.privateKeyRef"), f.getOriginalMessage());
+    assertTrue(!f.getOriginalMessage().contains("BEGIN OPENSSH"), "the key is not echoed");
+    verify(host, never()).inspect(any());
   }
 
   @Test

@@ -52,15 +52,19 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * One release per lane, on the real Temporal server, for starts from any client: two staging
- * deploys of RandoPony in one environment (two versions) started at the same instant by two
- * clients, twenty times. Each time exactly one holds the lane and the other fails at once with
- * LaneBusy naming it. The activities are stand-ins (this test is about the workflows' exclusion,
- * not the host): the winner's first host step blocks until the round is over, so both releases
- * overlap for certain.
+ * What the platform promises every runbook, on the real Temporal server, with stand-in activities
+ * (this is about the workflows and the CLI, not the host):
+ *
+ * <ul>
+ *   <li>one release per lane, for starts from any client: two staging deploys of RandoPony in one
+ *       environment started at the same instant by two clients, twenty times; each time exactly one
+ *       holds the lane and the other fails at once with LaneBusy naming it (the winner's first host
+ *       step blocks until the round is over, so both releases overlap for certain);
+ *   <li>a long step's progress, and a step waiting on retries, shown by {@code crewchief status}.
+ * </ul>
  */
-class LaneIT {
-  static final String QUEUE = "lane-it";
+class PlatformIT {
+  static final String QUEUE = "platform-it";
   static TemporalDevServer temporal;
   static WorkflowServiceStubs stubs;
   static WorkflowClient client;
@@ -140,6 +144,58 @@ class LaneIT {
     }
   }
 
+  @Test
+  void statusShowsTheProgressOfALongStepAndARetryWithItsReason() throws Exception {
+    host.block = new CountDownLatch(1);
+    host.entered = new CountDownLatch(1);
+    host.progress = true;
+    host.failFirst.set(3);
+    try {
+      WorkflowStub s = start("2099r1", new CyclicBarrier(1));
+      String id = s.getExecution().getWorkflowId();
+      // Three attempts fail, the retry policy waits 8 s before the fourth: status says so.
+      String retrying = awaitStatus(id, "next in");
+      assertTrue(
+          retrying.matches("(?s).*now: attempt 4 of 6, next in [0-9]+ s: host busy.*"), retrying);
+      // The fourth attempt works and reports its progress in its heartbeats.
+      assertTrue(host.entered.await(30, TimeUnit.SECONDS));
+      String working = awaitStatus(id, "30% (3 of 10 files)");
+      assertTrue(
+          working.matches(
+              "(?s).*now: attempt 4, running for [0-9]+ s: 30% \\(3 of 10 files\\) looking at the app.*"),
+          working);
+      host.block.countDown();
+      s.getResult(60, TimeUnit.SECONDS, ReleaseResult.class);
+    } finally {
+      host.progress = false;
+      host.failFirst.set(0);
+      host.block.countDown();
+    }
+  }
+
+  /** Runs `crewchief status` until its output contains the text; returns that output. */
+  static String awaitStatus(String id, String text) throws Exception {
+    String last = "";
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+      java.io.PrintStream was = System.out;
+      System.setOut(new java.io.PrintStream(buf, true));
+      try {
+        dev.crewchief.cli.CrewChiefCli.run(
+            new String[] {"status", id}, Map.of("TEMPORAL_ADDRESS", temporal.address()));
+      } finally {
+        System.setOut(was);
+      }
+      last = buf.toString();
+      if (last.contains(text)) {
+        return last;
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("status of " + id + " never showed '" + text + "':\n" + last);
+  }
+
   /** null while it runs (half a second to tell), else its failure. */
   static String outcomeWithin(WorkflowStub s) throws Exception {
     try {
@@ -200,12 +256,22 @@ class LaneIT {
   static final class FakeHost implements RemoteHostActivities {
     volatile CountDownLatch block = new CountDownLatch(0);
     volatile CountDownLatch entered = new CountDownLatch(0);
+    volatile boolean progress;
+    final java.util.concurrent.atomic.AtomicInteger failFirst =
+        new java.util.concurrent.atomic.AtomicInteger();
     final java.util.concurrent.atomic.AtomicInteger inspected =
         new java.util.concurrent.atomic.AtomicInteger();
 
     @Override
     public PathFacts inspect(InspectRequest r) {
+      if (failFirst.getAndDecrement() > 0) {
+        throw ApplicationFailure.newFailure("host busy", "SshUnreachable");
+      }
       inspected.incrementAndGet();
+      if (progress) {
+        io.temporal.activity.Activity.getExecutionContext()
+            .heartbeat(new dev.crewchief.activities.Progress(3, 10, "files", "looking at the app"));
+      }
       entered.countDown();
       try {
         block.await(60, TimeUnit.SECONDS);
