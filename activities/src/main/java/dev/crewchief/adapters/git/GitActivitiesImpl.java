@@ -9,7 +9,7 @@ import dev.crewchief.activities.GitRepoRef;
 import dev.crewchief.activities.ImageTagsRequest;
 import dev.crewchief.activities.ImageTagsResult;
 import dev.crewchief.activities.ReleaseCut;
-import dev.crewchief.adapters.docker.DockerActivitiesImpl;
+import dev.crewchief.adapters.docker.ImageRef;
 import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -554,7 +554,7 @@ public final class GitActivitiesImpl implements GitActivities {
     if (r.images() == null || r.images().isEmpty()) {
       throw invalid("no images given for " + compose.describe());
     }
-    r.images().values().forEach(DockerActivitiesImpl::requireTaggedImage);
+    r.images().values().forEach(ImageRef::parseTagged);
     Path dir = requireRepo(repo);
     Path path = dir.resolve(file);
     String text = readOrNull(path);
