@@ -2,14 +2,13 @@ package dev.crewchief.adapters.git;
 
 import dev.crewchief.activities.ActionResult;
 import dev.crewchief.activities.CheckoutRequest;
-import dev.crewchief.activities.ComposeFileRef;
 import dev.crewchief.activities.CutReleaseRequest;
 import dev.crewchief.activities.GitActivities;
 import dev.crewchief.activities.GitRepoRef;
 import dev.crewchief.activities.ImageTagsRequest;
 import dev.crewchief.activities.ImageTagsResult;
 import dev.crewchief.activities.ReleaseCut;
-import dev.crewchief.adapters.docker.ImageRef;
+import dev.crewchief.adapters.compose.ComposeFiles;
 import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -24,20 +23,37 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** {@link GitActivities} with the git command-line tool (see {@link GitCli} for why). */
+/**
+ * {@link GitActivities} with the git command-line tool (see {@link GitCli} for why): releases cut
+ * and branches checked out in the clones of this worker ({@link GitClones}). The compose-file
+ * activities are delegated to {@link ComposeFiles}.
+ */
 public final class GitActivitiesImpl implements GitActivities {
   private static final Logger log = LoggerFactory.getLogger(GitActivitiesImpl.class);
   private static final int LISTED = 20;
 
   private final GitCli git;
+  private final GitClones clones;
+  private final ComposeFiles composeFiles;
 
+  /** The adapter on the clones of this worker, with git run as {@code git} says. */
   public GitActivitiesImpl(GitCli git) {
+    this(git, new GitClones(git));
+  }
+
+  private GitActivitiesImpl(GitCli git, GitClones clones) {
+    this(git, clones, new ComposeFiles(clones));
+  }
+
+  GitActivitiesImpl(GitCli git, GitClones clones, ComposeFiles composeFiles) {
     this.git = git;
+    this.clones = clones;
+    this.composeFiles = composeFiles;
   }
 
   @Override
   public ReleaseCut cutRelease(CutReleaseRequest r) {
-    GitRepoRef repo = requireRepoRef(r == null ? null : r.repo());
+    GitRepoRef repo = clones.require(r == null ? null : r.repo());
     String version = r.version();
     if (version == null || !version.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
       throw invalid("release version '" + version + "' must look like 36-1");
@@ -59,7 +75,7 @@ public final class GitActivitiesImpl implements GitActivities {
     if (r.push() && (repo.remote() == null || repo.remote().isBlank())) {
       throw invalid("push requested but " + repo.describe() + " has no remote: configure one");
     }
-    Path dir = requireRepo(repo);
+    Path dir = clones.workTree(repo);
     if (!git.run(dir, Map.of(), "check-ref-format", "refs/tags/" + tag).ok()) {
       throw invalid("'" + tag + "' is not a valid git tag name");
     }
@@ -322,13 +338,13 @@ public final class GitActivitiesImpl implements GitActivities {
 
   @Override
   public ActionResult checkoutBranch(CheckoutRequest r) {
-    GitRepoRef repo = requireRepoRef(r == null ? null : r.repo());
+    GitRepoRef repo = clones.require(r == null ? null : r.repo());
     String branch = r.branch() == null || r.branch().isBlank() ? repo.branch() : r.branch();
     if (branch == null || branch.isBlank()) {
       throw invalid("no branch given for " + repo.describe() + ": name the branch to check out");
     }
     String remote = repo.remote() == null || repo.remote().isBlank() ? null : repo.remote();
-    Path dir = requireRepo(repo);
+    Path dir = clones.workTree(repo);
     if (!git.run(dir, Map.of(), "check-ref-format", "--branch", branch).ok()) {
       throw invalid("'" + branch + "' is not a valid branch name");
     }
@@ -520,163 +536,18 @@ public final class GitActivitiesImpl implements GitActivities {
         "GIT_COMMITTER_EMAIL", "crewchief@localhost");
   }
 
+  // Editing a compose file is no git operation, but these two activities keep their place on
+  // GitActivities: their names, Git.readImageTags and Git.setImageTags, are in running workflow
+  // histories. The clone the file is in is the git part, which GitClones provides.
+
   @Override
   public ImageTagsResult readImageTags(ImageTagsRequest r) {
-    ImageTags t = imageTags(r);
-    return new ImageTagsResult(
-        t.compose().describe()
-            + " names "
-            + t.previous().entrySet().stream()
-                .map(e -> e.getKey() + " " + e.getValue())
-                .collect(java.util.stream.Collectors.joining(", ")),
-        r.dryRun(),
-        t.previous(),
-        false);
-  }
-
-  /** A compose file read for an image-tags request: where it is, the file, what it names. */
-  private record ImageTags(
-      ComposeFileRef compose, Path path, ComposeFile file, Map<String, String> previous) {}
-
-  private ImageTags imageTags(ImageTagsRequest r) {
-    ComposeFileRef compose = r == null ? null : r.compose();
-    if (compose == null) {
-      throw invalid("no compose file given: configure atmosphere.compose (path and file)");
-    }
-    GitRepoRef repo = requireRepoRef(compose.repo());
-    String file = compose.file() == null || compose.file().isBlank() ? null : compose.file();
-    if (file == null || file.startsWith("/") || List.of(file.split("/")).contains("..")) {
-      throw invalid(
-          "compose file '"
-              + file
-              + "' must be a path relative to the clone, e.g. docker-compose.prod.yml");
-    }
-    if (r.images() == null || r.images().isEmpty()) {
-      throw invalid("no images given for " + compose.describe());
-    }
-    r.images().values().forEach(ImageRef::parseTagged);
-    Path dir = requireRepo(repo);
-    Path path = dir.resolve(file);
-    String text = readOrNull(path);
-    if (text == null) {
-      throw composeInvalid(
-          "there is no " + file + " in " + repo.describe() + ": check atmosphere.compose.file");
-    }
-    try {
-      ComposeFile parsed = ComposeFile.parse(file, text);
-      return new ImageTags(compose, path, parsed, parsed.images(r.images().keySet()));
-    } catch (ComposeFile.Invalid e) {
-      throw composeInvalid(e.getMessage() + " (" + repo.describe() + ")");
-    }
+    return composeFiles.readImageTags(r);
   }
 
   @Override
   public ImageTagsResult setImageTags(ImageTagsRequest r) {
-    ImageTags t = imageTags(r);
-    ComposeFileRef compose = t.compose();
-    Map<String, String> previous = t.previous();
-    String updated;
-    try {
-      updated = t.file().with(r.images());
-    } catch (ComposeFile.Invalid e) {
-      throw composeInvalid(e.getMessage() + " (" + compose.repo().describe() + ")");
-    }
-    Path path = t.path();
-    List<String> set = new ArrayList<>();
-    List<String> kept = new ArrayList<>();
-    for (Map.Entry<String, String> e : r.images().entrySet()) {
-      String was = previous.get(e.getKey());
-      if (was.equals(e.getValue())) {
-        kept.add(e.getKey() + " already names " + was);
-      } else {
-        set.add(e.getKey() + " to " + e.getValue() + " (was " + was + ")");
-      }
-    }
-    boolean changed = !set.isEmpty();
-    String what =
-        (set.isEmpty() ? "" : "set the image of " + String.join(", ", set))
-            + (set.isEmpty() || kept.isEmpty() ? "" : "; ")
-            + String.join(", ", kept)
-            + " in "
-            + compose.describe()
-            + (changed ? " (not committed)" : "");
-    if (r.dryRun()) {
-      return new ImageTagsResult("would " + what, true, previous, changed);
-    }
-    if (changed) {
-      writeReplacing(path, updated);
-      String back = readOrNull(path);
-      if (!updated.equals(back)) {
-        throw ApplicationFailure.newFailure(
-            path + " does not hold the new image tags after writing it", "GitCommandFailed");
-      }
-      log.info("step '{}': {}", r.step(), what);
-    }
-    return new ImageTagsResult(what, false, previous, changed);
-  }
-
-  private static ApplicationFailure composeInvalid(String message) {
-    return ApplicationFailure.newNonRetryableFailure(message, "ComposeFileInvalid");
-  }
-
-  /**
-   * Replaces the file through a sibling temporary file and a rename, so that a crash never leaves
-   * half a compose file; the file keeps its permissions and owner.
-   */
-  private static void writeReplacing(Path path, String text) {
-    Path tmp = path.resolveSibling("." + path.getFileName() + ".crewchief-tmp");
-    try {
-      Files.writeString(tmp, text, StandardCharsets.UTF_8);
-      try {
-        Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(path));
-        Files.setOwner(tmp, Files.getOwner(path));
-      } catch (UnsupportedOperationException | IOException e) {
-        log.debug("could not copy the attributes of {}: {}", path, e.getMessage());
-      }
-      Files.move(
-          tmp,
-          path,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw ApplicationFailure.newFailure(
-          "cannot write " + path + ": " + e.getMessage(), "GitCommandFailed");
-    } finally {
-      try {
-        Files.deleteIfExists(tmp);
-      } catch (IOException e) {
-        log.debug("could not remove {}: {}", tmp, e.getMessage());
-      }
-    }
-  }
-
-  private static GitRepoRef requireRepoRef(GitRepoRef repo) {
-    if (repo == null || repo.path() == null || repo.path().isBlank()) {
-      throw invalid("no repository given: configure the path of its clone on the worker");
-    }
-    return repo;
-  }
-
-  /** The work tree's top directory; {@code RepoMissing} unless it is a clone with a work tree. */
-  private Path requireRepo(GitRepoRef repo) {
-    Path path = Path.of(repo.path());
-    if (!Files.isDirectory(path)) {
-      throw repoMissing(repo, "the directory does not exist on this worker");
-    }
-    GitCli.Result top = git.run(path, Map.of(), "rev-parse", "--show-toplevel");
-    if (!top.ok()) {
-      throw repoMissing(repo, top.why());
-    }
-    return Path.of(top.stdout().strip());
-  }
-
-  private static ApplicationFailure repoMissing(GitRepoRef repo, String why) {
-    return ApplicationFailure.newNonRetryableFailure(
-        repo.describe()
-            + " is not a git clone with a work tree ("
-            + why
-            + "): clone it there first",
-        "RepoMissing");
+    return composeFiles.setImageTags(r);
   }
 
   private static ApplicationFailure invalid(String message) {
