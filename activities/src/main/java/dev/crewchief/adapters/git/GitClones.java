@@ -9,8 +9,8 @@ import java.util.Map;
 
 /**
  * The git clones on this worker, as the checkouts that releases are cut in and compose files are
- * edited in. A configured path may point anywhere inside the work tree; every command runs at its
- * top, which git itself reports.
+ * edited in: where a clone is, and what its refs name. A configured path may point anywhere inside
+ * the work tree; every command runs at its top, which git itself reports.
  */
 final class GitClones implements Checkouts {
   private final GitCli git;
@@ -40,6 +40,18 @@ final class GitClones implements Checkouts {
       throw repoMissing(repo, top.why());
     }
     return Path.of(top.stdout().strip());
+  }
+
+  /** The commit a ref names, or null when there is none. */
+  String revParse(Path dir, String ref) {
+    GitCli.Result res = git.run(dir, Map.of(), "rev-parse", "-q", "--verify", ref);
+    return res.ok() ? res.stdout().strip() : null;
+  }
+
+  /** The checked-out branch, or null for a detached HEAD. */
+  String currentBranch(Path dir) {
+    GitCli.Result res = git.run(dir, Map.of(), "symbolic-ref", "-q", "--short", "HEAD");
+    return res.ok() ? res.stdout().strip() : null;
   }
 
   private static ApplicationFailure repoMissing(GitRepoRef repo, String why) {
