@@ -145,8 +145,9 @@ public record ImageRef(String registry, String repository, String tag, String di
 
   /**
    * Whether two references name the same image the way an engine reads them ({@code nginx:1},
-   * {@code library/nginx:1} and {@code docker.io/library/nginx:1} do). False when either is not a
-   * reference at all, such as the bare image id an engine may report for a container.
+   * {@code library/nginx:1} and {@code docker.io/library/nginx:1} do). The same text is the same
+   * image even when it is no reference (an engine may report an image id for a container's image);
+   * otherwise a text that is no reference is not the same image as anything.
    */
   public static boolean same(String a, String b) {
     if (a == null || b == null) {

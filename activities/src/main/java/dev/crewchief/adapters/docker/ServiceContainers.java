@@ -34,7 +34,7 @@ final class ServiceContainers {
   private static final Logger log = LoggerFactory.getLogger(ServiceContainers.class);
 
   /** docker-compose's default stop timeout; containers run with an init stop well within it. */
-  static final int STOP_SECONDS = 10;
+  private static final int STOP_SECONDS = 10;
 
   private final DockerEngines engines;
 
