@@ -6,6 +6,7 @@ import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.model.AuthConfig;
 import com.github.dockerjava.api.model.PushResponseItem;
+import dev.crewchief.adapters.docker.ImageRef;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,9 +76,9 @@ public final class DockerEngine {
    * unless {@code keep}, the engine then forgets that name, so that using it means pulling it.
    */
   public void push(DockerClient client, String local, String target, boolean keep) {
-    int colon = target.lastIndexOf(':');
-    String repo = target.substring(0, colon);
-    String tag = target.substring(colon + 1);
+    ImageRef ref = ImageRef.parseTagged(target);
+    String repo = ref.name();
+    String tag = ref.tag();
     StringBuilder error = new StringBuilder();
     try {
       JsonNode login = new ObjectMapper().readTree(Files.readString(registryAuthFile()));

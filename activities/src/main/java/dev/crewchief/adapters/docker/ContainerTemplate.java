@@ -57,7 +57,7 @@ final class ContainerTemplate {
                 }
               });
     }
-    labels.put(DockerActivitiesImpl.NUMBER, Integer.toString(number));
+    labels.put(ComposeLabels.NUMBER, Integer.toString(number));
 
     CreateContainerCmd cmd =
         client
@@ -166,7 +166,7 @@ final class ContainerTemplate {
     if (n == null || n.getAliases() == null) {
       return List.of();
     }
-    String shortId = DockerActivitiesImpl.shortId(from.getId());
+    String shortId = Containers.shortId(from.getId());
     return n.getAliases().stream()
         .filter(a -> !a.equals(shortId) && !a.equals(from.getId()))
         .toList();
@@ -183,7 +183,7 @@ final class ContainerTemplate {
       log.warn(
           "the image of {} ({}) is gone: its whole configuration is copied, including what came"
               + " from that image",
-          DockerActivitiesImpl.name(from),
+          Containers.name(from),
           from.getImageId());
       return null;
     }

@@ -84,6 +84,11 @@ final class DockerFailures {
     return false;
   }
 
+  /** A request that names something wrong: not retried, the message says what to change. */
+  static ApplicationFailure invalid(String message) {
+    return ApplicationFailure.newNonRetryableFailure(message, "InvalidInput");
+  }
+
   /** The engine's own message: docker-java prefixes it with the status and wraps it in JSON. */
   static String message(Throwable e) {
     String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();

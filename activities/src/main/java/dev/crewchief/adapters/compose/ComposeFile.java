@@ -1,4 +1,4 @@
-package dev.crewchief.adapters.git;
+package dev.crewchief.adapters.compose;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
