@@ -34,12 +34,12 @@ final class RegistryLogins {
   /** Checks the form of the engine's login reference without resolving it (dry runs do this). */
   static void requireWellFormed(EngineRef engine) {
     if (configured(engine) && !SecretResolver.wellFormed(engine.registryAuthRef())) {
+      // The malformed value is not quoted: it may be the credentials themselves.
       throw invalid(
-          "registry auth reference '"
-              + engine.registryAuthRef()
-              + "' of engine "
+          "the registry auth reference of engine "
               + engine.name()
-              + " is not of the form file:/path or env:NAME");
+              + " is not of the form file:/path or env:NAME (not shown: it may be the secret"
+              + " itself)");
     }
   }
 
