@@ -154,7 +154,7 @@ class PlatformIT {
       WorkflowStub s = start("2099r1", new CyclicBarrier(1));
       String id = s.getExecution().getWorkflowId();
       // Three attempts fail, the retry policy waits 8 s before the fourth: status says so.
-      String retrying = awaitStatus(id, "next in");
+      String retrying = awaitStatus(id, "attempt 4 of 6, next in");
       assertTrue(
           retrying.matches("(?s).*now: attempt 4 of 6, next in [0-9]+ s: host busy.*"), retrying);
       // The fourth attempt works and reports its progress in its heartbeats.
@@ -162,7 +162,7 @@ class PlatformIT {
       String working = awaitStatus(id, "30% (3 of 10 files)");
       assertTrue(
           working.matches(
-              "(?s).*now: attempt 4, running for [0-9]+ s: 30% \\(3 of 10 files\\) looking at the app.*"),
+              "(?s).*now: attempt 4, running for [0-9]+ m?s: 30% \\(3 of 10 files\\) looking at the app.*"),
           working);
       host.block.countDown();
       s.getResult(60, TimeUnit.SECONDS, ReleaseResult.class);

@@ -102,7 +102,8 @@ class WebUiIT {
           "{\"gate\": \"confirm-release\", \"decision\": \"APPROVE\", \"approver\": \"mallory\","
               + " \"comment\": \"let me through\"}");
       shot(page, "2-refused-signal-sent");
-      cc.awaitStatus(id, "refused (signal): 'mallory' may not decide gate 'confirm-release'", 60);
+      cc.awaitStatus(
+          id, "refused (signal from mallory): 'mallory' may not decide gate 'confirm-release'", 60);
       Crewchief.Result status = cc.run("status", id);
       assertTrue(status.out().contains("gate confirm-release: WAITING"), status.out());
       String refusedDetails = currentDetails(page, id);
@@ -140,7 +141,7 @@ class WebUiIT {
     Locator body = page.frameLocator("#user-metadata-current-details").locator("body");
     // The markdown renders in pieces; wait until the last part (how to decide) is there.
     String text = "";
-    for (int i = 0; i < 40 && !text.contains("Decide with"); i++) {
+    for (int i = 0; i < 40 && !text.contains("Web UI:"); i++) {
       page.waitForTimeout(250);
       text = body.innerText();
     }

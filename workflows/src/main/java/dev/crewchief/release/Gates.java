@@ -397,20 +397,20 @@ final class Gates {
         .append(String.join(", ", allowedPeople(g)))
         .append(").\n\n")
         .append(g.description)
-        .append("\n\nApprove: crewchief approve ")
+        .append("\n\nApprove: `crewchief approve ")
         .append(id)
         .append(' ')
         .append(g.name)
         .append(" --as NAME -m \"why\"")
         .append(g.policy.signatureRequired() ? " --sign-with ~/.ssh/id_ed25519" : "")
-        .append("\nReject:  crewchief reject ")
+        .append("`\nReject: `crewchief reject ")
         .append(id)
         .append(' ')
         .append(g.name)
-        .append(" --as NAME -m \"why\"")
-        .append("\nWeb UI:  More Actions > Send a Signal, name ")
+        .append(" --as NAME -m \"why\"`")
+        .append("\nWeb UI: More Actions > Send a Signal, name `")
         .append(ReleaseControl.DECIDE_SIGNAL)
-        .append(", payload ");
+        .append("`, payload ");
     if (g.policy.signatureRequired()) {
       sb.append("as printed by `crewchief sign ")
           .append(id)
@@ -420,7 +420,7 @@ final class Gates {
           .append(g.policy.decisionAgeLimit().toSeconds())
           .append(" s)");
     } else {
-      sb.append(payloadExample(g.name));
+      sb.append('`').append(payloadExample(g.name)).append('`');
     }
     return sb.toString();
   }

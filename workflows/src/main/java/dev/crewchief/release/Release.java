@@ -594,7 +594,11 @@ public final class Release {
       md.append("\n\n*dry run: no side effects*");
     }
     for (Gates.Gate g : gates.waiting()) {
-      md.append("\n\n**Gate ").append(g.name).append("**\n\n").append(gates.instructions(g));
+      // One paragraph per line: the UI renders Markdown, which would join single lines.
+      md.append("\n\n**Gate ")
+          .append(g.name)
+          .append("**\n\n")
+          .append(gates.instructions(g).replace("\n", "\n\n"));
       for (String r : g.refusals) {
         md.append("\n\n- ").append(r);
       }
