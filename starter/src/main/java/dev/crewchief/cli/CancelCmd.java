@@ -24,15 +24,7 @@ final class CancelCmd implements Callable<Integer> {
   public Integer call() {
     try (Session s = cli.session()) {
       WorkflowClient client = s.client(false);
-      WorkflowExecutionInfo info = Releases.describe(s.stubs(), s.namespace(), release);
-      if (!Releases.running(info)) {
-        throw new Releases.Refused(
-            "release "
-                + release
-                + " is not running ("
-                + Releases.statusName(info.getStatus())
-                + ")");
-      }
+      WorkflowExecutionInfo info = Releases.requireRunning(s.stubs(), s.namespace(), release);
       client.newUntypedWorkflowStub(release).cancel();
       cli.out.println("cancel requested: " + release + " rolls back what it registered");
       if (waitForEnd) {

@@ -29,6 +29,7 @@ import picocli.CommandLine.ParentCommand;
  */
 abstract class DecideCmd implements Callable<Integer> {
   static final long ANSWER_SECONDS = 30;
+  static final int LIVENESS_SECONDS = 5;
 
   @ParentCommand CrewChiefCli cli;
 
@@ -69,15 +70,7 @@ abstract class DecideCmd implements Callable<Integer> {
   public Integer call() {
     try (Session s = cli.session()) {
       WorkflowClient client = s.client(false);
-      WorkflowExecutionInfo info = Releases.describe(s.stubs(), s.namespace(), release);
-      if (!Releases.running(info)) {
-        throw new Releases.Refused(
-            "release "
-                + release
-                + " is not running ("
-                + Releases.statusName(info.getStatus())
-                + ")");
-      }
+      WorkflowExecutionInfo info = Releases.requireRunning(s.stubs(), s.namespace(), release);
       String queue = info.getTaskQueue().isEmpty() ? s.taskQueue() : info.getTaskQueue();
       if (!s.embedded() && !Releases.workerPolls(s.stubs(), s.namespace(), queue)) {
         throw new Releases.Refused(
@@ -86,9 +79,21 @@ abstract class DecideCmd implements Callable<Integer> {
                 + "' (none in the last two minutes): the decision was not sent. Start the worker"
                 + " (deploy/bin/crewchief-worker), then decide again");
       }
+      // A worker that polled a minute ago may be gone: the release itself must answer, now, or
+      // nothing is sent. Its answer also says whether the gate takes signed decisions only.
+      ReleaseProgress p = Releases.progressWithin(client, release, LIVENESS_SECONDS);
+      if (p == null) {
+        throw new Releases.Refused(
+            "no worker answered for release "
+                + release
+                + " within "
+                + LIVENESS_SECONDS
+                + " s: the decision was not sent. Start the worker (deploy/bin/crewchief-worker),"
+                + " then decide again");
+      }
       ReleaseControl stub = client.newWorkflowStub(ReleaseControl.class, release);
       GateDecision d = GateDecision.now(gate, decision(), approver, comment, Instant.now());
-      d = sign(s, stub, d);
+      d = sign(s, p, d);
       DecisionReply reply = send(stub, d);
       if (!reply.accepted()) {
         throw new Releases.Refused("refused: " + reply.reason());
@@ -109,14 +114,9 @@ abstract class DecideCmd implements Callable<Integer> {
   }
 
   /** The decision signed where asked, or where the gate requires it. */
-  private GateDecision sign(Session s, ReleaseControl stub, GateDecision d) {
-    boolean required = false;
-    try {
-      ReleaseProgress p = stub.progress();
-      required = p.gates().stream().anyMatch(g -> g.name().equals(gate) && g.signatureRequired());
-    } catch (RuntimeException e) {
-      // No answer to the query: sign only when asked; the gate says if it wanted a signature.
-    }
+  private GateDecision sign(Session s, ReleaseProgress p, GateDecision d) {
+    boolean required =
+        p.gates().stream().anyMatch(g -> g.name().equals(gate) && g.signatureRequired());
     if (signWith == null && !required) {
       return d;
     }

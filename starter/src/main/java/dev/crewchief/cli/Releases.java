@@ -109,6 +109,16 @@ final class Releases {
     }
   }
 
+  /** The release, refused with its status when it is not running (decisions, cancels). */
+  static WorkflowExecutionInfo requireRunning(
+      WorkflowServiceStubs stubs, String namespace, String id) {
+    WorkflowExecutionInfo info = describe(stubs, namespace, id);
+    if (!running(info)) {
+      throw new Refused("release " + id + " is not running (" + statusName(info.getStatus()) + ")");
+    }
+    return info;
+  }
+
   static boolean running(WorkflowExecutionInfo info) {
     return info.getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
   }

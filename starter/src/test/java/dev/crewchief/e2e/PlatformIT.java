@@ -20,10 +20,14 @@ import dev.crewchief.activities.SiteRequest;
 import dev.crewchief.activities.SwitchResult;
 import dev.crewchief.activities.SyncRequest;
 import dev.crewchief.activities.SyncResult;
+import dev.crewchief.config.GateConfig;
 import dev.crewchief.config.NginxConfig;
+import dev.crewchief.randopony.PromoteRequest;
+import dev.crewchief.randopony.PromoteToProduction;
 import dev.crewchief.randopony.RandoPonySite;
 import dev.crewchief.randopony.StagingDeploy;
 import dev.crewchief.randopony.StagingDeployRequest;
+import dev.crewchief.release.Person;
 import dev.crewchief.release.ReleaseContext;
 import dev.crewchief.release.ReleaseIds;
 import dev.crewchief.release.ReleaseResult;
@@ -38,6 +42,9 @@ import io.temporal.failure.ApplicationFailure;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.worker.WorkerFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +57,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What the platform promises every runbook, on the real Temporal server, with stand-in activities
@@ -173,21 +181,129 @@ class PlatformIT {
     }
   }
 
+  @Test
+  void aDecisionIsNotSentWithoutAWorkerAndASignedOneIsCheckedByTheGate(@TempDir Path dir)
+      throws Exception {
+    Path alice = dir.resolve("alice");
+    Path mallory = dir.resolve("mallory");
+    for (Path k : List.of(alice, mallory)) {
+      Process p =
+          new ProcessBuilder("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", k.toString())
+              .redirectErrorStream(true)
+              .start();
+      assertEquals(0, p.waitFor());
+    }
+    String queue = "platform-it-gates";
+    String id = ReleaseIds.workflowId(PromoteToProduction.RUNBOOK, "gates", "2098r1");
+    WorkerFactory own = workerOn(queue);
+    ReleaseContext ctx =
+        new ReleaseContext(
+            PromoteToProduction.RUNBOOK,
+            "gates",
+            "2098r1",
+            false,
+            "platform-it",
+            Map.of("crew-chief", List.of("alice")),
+            Map.of(
+                PromoteToProduction.CONFIRM_GATE,
+                new GateConfig(
+                    List.of("crew-chief"),
+                    Duration.ofHours(1),
+                    Duration.ofMinutes(30),
+                    GateConfig.OnTimeout.FAIL,
+                    true,
+                    null)),
+            List.of(),
+            Map.of(
+                "alice",
+                new Person("alice@example.org", Files.readString(Path.of(alice + ".pub")).strip())),
+            null);
+    WorkflowStub stub =
+        client.newUntypedWorkflowStub(
+            PromoteToProduction.TYPE,
+            WorkflowOptions.newBuilder().setWorkflowId(id).setTaskQueue(queue).build());
+    stub.start(new PromoteRequest(ctx, site("2098r1"), null));
+    awaitStatus(id, "gate confirm-release: WAITING");
+
+    // The worker goes away (its pollers may still look recent): nothing is sent, and quickly.
+    own.shutdown();
+    own.awaitTermination(30, TimeUnit.SECONDS);
+    long t0 = System.nanoTime();
+    Cli refused =
+        cli("approve", id, "confirm-release", "--as", "alice", "--sign-with", alice.toString());
+    long took = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+    assertEquals(1, refused.exit(), refused.out());
+    assertTrue(
+        refused.out().contains("no worker answered") && refused.out().contains("was not sent"),
+        refused.out());
+    assertTrue(took < 15, "refused within seconds, took " + took + " s");
+
+    // A worker again: a decision signed with another key is refused by the gate, alice's passes.
+    own = workerOn(queue);
+    try {
+      Cli wrong =
+          cli("approve", id, "confirm-release", "--as", "alice", "--sign-with", mallory.toString());
+      assertEquals(1, wrong.exit(), wrong.out());
+      assertTrue(wrong.out().contains("refused: signature refused for alice"), wrong.out());
+      Cli signed =
+          cli("approve", id, "confirm-release", "--as", "alice", "--sign-with", alice.toString());
+      assertEquals(0, signed.exit(), signed.out());
+      assertTrue(signed.out().contains("APPROVED by alice (signed)"), signed.out());
+      ReleaseResult done = stub.getResult(60, TimeUnit.SECONDS, ReleaseResult.class);
+      assertTrue(done.summary().contains("is production"), done.summary());
+      String report = cli("report", id).out();
+      assertTrue(report.contains("-> refused: signature refused for alice"), report);
+      assertTrue(
+          report.contains("approved by alice via update (signed)")
+              || report.contains("| confirm-release | APPROVED | alice |"),
+          report);
+    } finally {
+      own.shutdown();
+      own.awaitTermination(30, TimeUnit.SECONDS);
+    }
+  }
+
+  record Cli(int exit, String out) {}
+
+  /** The CLI in this JVM, as a person runs it: its output and exit code. */
+  static Cli cli(String... args) {
+    java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream out = System.out;
+    java.io.PrintStream err = System.err;
+    java.io.PrintStream both = new java.io.PrintStream(buf, true);
+    System.setOut(both);
+    System.setErr(both);
+    int code;
+    try {
+      Map<String, String> env = new java.util.HashMap<>(System.getenv());
+      env.put("TEMPORAL_ADDRESS", temporal.address());
+      code = dev.crewchief.cli.CrewChiefCli.run(args, env);
+    } finally {
+      System.setOut(out);
+      System.setErr(err);
+    }
+    System.out.println(
+        "$ crewchief " + String.join(" ", args) + "\n" + buf + "(exit " + code + ")");
+    return new Cli(code, buf.toString());
+  }
+
+  static WorkerFactory workerOn(String queue) {
+    WorkerFactory f = WorkerFactory.newInstance(client);
+    var w = f.newWorker(queue);
+    w.registerWorkflowImplementationTypes(
+        ReleaseWorkflow.implementationOptions(), Runbooks.all().workflowImplementations());
+    w.registerActivitiesImplementations(
+        new FakeHost(), new FakeProxy(), new QuietNotify(), new TemporalActivitiesImpl(client));
+    f.start();
+    return f;
+  }
+
   /** Runs `crewchief status` until its output contains the text; returns that output. */
   static String awaitStatus(String id, String text) throws Exception {
     String last = "";
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
-      java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
-      java.io.PrintStream was = System.out;
-      System.setOut(new java.io.PrintStream(buf, true));
-      try {
-        dev.crewchief.cli.CrewChiefCli.run(
-            new String[] {"status", id}, Map.of("TEMPORAL_ADDRESS", temporal.address()));
-      } finally {
-        System.setOut(was);
-      }
-      last = buf.toString();
+      last = cli("status", id).out();
       if (last.contains(text)) {
         return last;
       }

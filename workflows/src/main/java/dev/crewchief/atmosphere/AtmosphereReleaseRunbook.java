@@ -1,96 +1,55 @@
 package dev.crewchief.atmosphere;
 
-import dev.crewchief.release.Lane;
 import dev.crewchief.release.ReleaseContext;
-import dev.crewchief.runbook.ConfigSection;
 import dev.crewchief.runbook.GateSpec;
-import dev.crewchief.runbook.Runbook;
+import dev.crewchief.runbook.RunbookDescriptor;
 import dev.crewchief.runbook.StartOption;
 import dev.crewchief.runbook.StartRequest;
-import dev.crewchief.runbook.VersionFormat;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Map;
 
 /** {@code atmosphere-release}: the runbook's whole calendar. */
-public final class AtmosphereReleaseRunbook implements Runbook {
+public final class AtmosphereReleaseRunbook extends RunbookDescriptor {
   static final String WINDOW = "window";
   static final String CREW_CHIEF = "crew-chief";
   static final String DRIVER = "driver";
 
-  @Override
-  public String name() {
-    return AtmosphereRelease.RUNBOOK;
-  }
-
-  @Override
-  public String summary() {
-    return "Atmosphere: the whole release calendar, notice to deployment day";
-  }
-
-  @Override
-  public String description() {
-    return "Atmosphere: the whole release calendar. The maintenance notice goes out the notice"
-        + " lead (config) before the window and at least two working days before it; the"
-        + " changelog is cut and tagged and the images awaited; deployment day runs on the beta"
-        + " environment, the crew chief approves tested-on-beta, and in the window deployment day"
-        + " runs on this environment, with the driver's tested-in-production gate.";
-  }
-
-  @Override
-  public String workflowType() {
-    return AtmosphereRelease.TYPE;
-  }
-
-  @Override
-  public List<Class<?>> workflowImplementations() {
-    return List.of(AtmosphereReleaseImpl.class, AtmosphereDeploymentDayImpl.class);
-  }
-
-  @Override
-  public VersionFormat versionFormat() {
-    return AtmospherePlans.VERSION;
-  }
-
-  @Override
-  public Lane lane(String environment) {
-    return AtmospherePlans.containers(environment);
-  }
-
-  @Override
-  public ConfigSection<?> configSection() {
-    return AtmospherePlans.SECTION;
-  }
-
-  @Override
-  public String exampleConfig() {
-    return AtmospherePlans.EXAMPLE;
-  }
-
-  @Override
-  public List<StartOption> options() {
-    return List.of(
-        StartOption.required(
-            WINDOW,
-            "TIME",
-            "start of the maintenance window, ISO-8601 UTC, e.g. 2026-12-10T16:00:00Z"),
-        StartOption.required(CREW_CHIEF, "NAME", "who owns this release (passes tested-on-beta)"),
-        StartOption.required(
-            DRIVER, "NAME", "who performs and tests it (passes tested-in-production)"));
-  }
-
-  @Override
-  public List<GateSpec> gates() {
-    return List.of(
-        new GateSpec(
-            AtmosphereRelease.BETA_GATE,
-            List.of("crew-chief"),
-            "the crew chief has seen the release work on beta"),
-        new GateSpec(
-            DeploymentDay.TEST_GATE,
-            List.of("driver"),
-            "the driver has tested the new version in production"));
+  public AtmosphereReleaseRunbook() {
+    super(
+        new Spec(
+            AtmosphereRelease.RUNBOOK,
+            "Atmosphere: the whole release calendar, notice to deployment day",
+            "Atmosphere: the whole release calendar. The maintenance notice goes out the notice"
+                + " lead (config) before the window and at least two working days before it; the"
+                + " changelog is cut and tagged and the images awaited; deployment day runs on the beta"
+                + " environment, the crew chief approves tested-on-beta, and in the window deployment day"
+                + " runs on this environment, with the driver's tested-in-production gate.",
+            AtmosphereRelease.TYPE,
+            List.of(AtmosphereReleaseImpl.class, AtmosphereDeploymentDayImpl.class),
+            AtmospherePlans.VERSION,
+            AtmospherePlans::containers,
+            AtmospherePlans.SECTION,
+            AtmospherePlans.EXAMPLE,
+            List.of(
+                StartOption.required(
+                    WINDOW,
+                    "TIME",
+                    "start of the maintenance window, ISO-8601 UTC, e.g. 2026-12-10T16:00:00Z"),
+                StartOption.required(
+                    CREW_CHIEF, "NAME", "who owns this release (passes tested-on-beta)"),
+                StartOption.required(
+                    DRIVER, "NAME", "who performs and tests it (passes tested-in-production)")),
+            List.of(
+                new GateSpec(
+                    AtmosphereRelease.BETA_GATE,
+                    List.of("crew-chief"),
+                    "the crew chief has seen the release work on beta"),
+                new GateSpec(
+                    DeploymentDay.TEST_GATE,
+                    List.of("driver"),
+                    "the driver has tested the new version in production"))));
   }
 
   @Override

@@ -1,85 +1,43 @@
 package dev.crewchief.randopony;
 
-import dev.crewchief.release.Lane;
-import dev.crewchief.runbook.ConfigSection;
 import dev.crewchief.runbook.GateSpec;
-import dev.crewchief.runbook.Runbook;
+import dev.crewchief.runbook.RunbookDescriptor;
 import dev.crewchief.runbook.StartOption;
 import dev.crewchief.runbook.StartRequest;
-import dev.crewchief.runbook.VersionFormat;
 import java.util.List;
 
 /** {@code randopony-promote}: the runbook's promote_staging_to_production. */
-public final class PromoteRunbook implements Runbook {
+public final class PromoteRunbook extends RunbookDescriptor {
   static final String PREVIOUS = "previous";
 
-  @Override
-  public String name() {
-    return PromoteToProduction.RUNBOOK;
-  }
-
-  @Override
-  public String summary() {
-    return "RandoPony: promote a staging release to production";
-  }
-
-  @Override
-  public String description() {
-    return "RandoPony: promote a staging release to production. After the crew chief confirms"
-        + " the release ids (gate confirm-release): staging app and supervisor stopped, staging"
-        + " databases and logs archived then deleted, the ini symlink switched to production, a"
-        + " fresh production database (--previous none) or the old production app stopped and"
-        + " its databases copied over, the domain moved to the new app, everything started and"
-        + " the production domain probed. A failure, rejection or cancellation puts the old"
-        + " production back.";
-  }
-
-  @Override
-  public String workflowType() {
-    return PromoteToProduction.TYPE;
-  }
-
-  @Override
-  public List<Class<?>> workflowImplementations() {
-    return List.of(PromoteToProductionImpl.class);
-  }
-
-  @Override
-  public VersionFormat versionFormat() {
-    return RandoPonyPlans.VERSION;
-  }
-
-  @Override
-  public Lane lane(String environment) {
-    return PromoteToProductionImpl.lane(environment);
-  }
-
-  @Override
-  public ConfigSection<?> configSection() {
-    return RandoPonyPlans.SECTION;
-  }
-
-  @Override
-  public String exampleConfig() {
-    return RandoPonyPlans.EXAMPLE;
-  }
-
-  @Override
-  public List<StartOption> options() {
-    return List.of(
-        StartOption.required(
-            PREVIOUS,
-            "RELEASE",
-            "the production release whose data moves over, or 'none' for a fresh database"));
-  }
-
-  @Override
-  public List<GateSpec> gates() {
-    return List.of(
-        new GateSpec(
-            PromoteToProduction.CONFIRM_GATE,
-            List.of("crew-chief"),
-            "confirm the release ids before staging data is deleted"));
+  public PromoteRunbook() {
+    super(
+        new Spec(
+            PromoteToProduction.RUNBOOK,
+            "RandoPony: promote a staging release to production",
+            "RandoPony: promote a staging release to production. After the crew chief confirms"
+                + " the release ids (gate confirm-release): staging app and supervisor stopped, staging"
+                + " databases and logs archived then deleted, the ini symlink switched to production, a"
+                + " fresh production database (--previous none) or the old production app stopped and"
+                + " its databases copied over, the domain moved to the new app, everything started and"
+                + " the production domain probed. A failure, rejection or cancellation puts the old"
+                + " production back.",
+            PromoteToProduction.TYPE,
+            List.of(PromoteToProductionImpl.class),
+            RandoPonyPlans.VERSION,
+            PromoteToProductionImpl::lane,
+            RandoPonyPlans.SECTION,
+            RandoPonyPlans.EXAMPLE,
+            List.of(
+                StartOption.required(
+                    PREVIOUS,
+                    "RELEASE",
+                    "the production release whose data moves over, or 'none' for a fresh database")),
+            List.of(
+                new GateSpec(
+                    PromoteToProduction.CONFIRM_GATE,
+                    List.of("crew-chief"),
+                    "confirm the release ids before staging data is deleted"))));
   }
 
   @Override

@@ -115,8 +115,8 @@ public final class PromoteToProductionImpl extends ReleaseWorkflow implements Pr
       steps.run("stop old production supervisor and celery", cmd.stopSupervisor(prev));
       release.onRollback(
           "production domain back to " + prev,
-          () -> steps.site("production domain back to " + prev, domain, prev));
-      steps.site("detach production domain from " + prev, domain, null);
+          () -> steps.site("production domain back to " + prev, domain, prev, false));
+      steps.site("detach production domain from " + prev, domain, null, true);
       release.onRollback(
           "remove copied databases",
           () -> steps.run("remove copied databases", cmd.removeCopiedDatabases(rel)));
@@ -125,8 +125,8 @@ public final class PromoteToProductionImpl extends ReleaseWorkflow implements Pr
 
     release.onRollback(
         "detach production domain from " + rel,
-        () -> steps.site("detach production domain from " + rel, domain, null));
-    steps.site("attach production domain to " + rel, domain, rel);
+        () -> steps.site("detach production domain from " + rel, domain, null, true));
+    steps.site("attach production domain to " + rel, domain, rel, false);
     release.onRollback("stop new app", () -> steps.run("stop new app", cmd.stopApp(rel)));
     steps.run("start app", cmd.startApp(rel));
     release.onRollback(

@@ -117,20 +117,24 @@ final class RandoPonySteps {
 
   /**
    * Points a domain at a release's app (or detaches it when {@code releaseId} is null), watching
-   * the domain while it switches: any app of the site answering is up, anything else is downtime,
-   * and the switch has settled once the release's app answers (or, detached, the domain answers
-   * 503).
+   * the domain while it switches where the outcome can be seen at once: any app of the site
+   * answering is up, anything else is downtime, and the switch has settled once the release's app
+   * answers (or, detached, the domain answers 503). A domain pointed at an app that is not started
+   * yet (the promotion attaches it first, as the runbook does) is not watched: it cannot settle
+   * before the app starts, and the probe after the start says when it serves.
    */
-  SwitchResult site(String step, String domain, String releaseId) {
+  SwitchResult site(String step, String domain, String releaseId, boolean appRunning) {
     Integer port = releaseId == null ? null : site.port(releaseId);
     SwitchProbe watch =
-        new SwitchProbe(
-            site.nginx().probeUrl(),
-            domain,
-            site.appName(),
-            releaseId == null ? null : site.appName() + releaseId,
-            releaseId == null ? 503 : null,
-            50);
+        releaseId != null && !appRunning
+            ? null
+            : new SwitchProbe(
+                site.nginx().probeUrl(),
+                domain,
+                site.appName(),
+                releaseId == null ? null : site.appName() + releaseId,
+                releaseId == null ? 503 : null,
+                50);
     return release.step(
         step,
         () ->

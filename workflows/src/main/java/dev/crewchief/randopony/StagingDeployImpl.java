@@ -102,7 +102,7 @@ public final class StagingDeployImpl extends ReleaseWorkflow implements StagingD
                 steps.run("stop staging supervisor", steps.commands.stopSupervisor(rel));
               }
               steps.run("start staging supervisor and celery", steps.commands.startSupervisor(rel));
-              steps.site("attach staging domain", site.stagingDomain(), rel);
+              steps.site("attach staging domain", site.stagingDomain(), rel, true);
               steps.probe(
                   "staging domain serves the app",
                   site.nginx().probeUrl(),

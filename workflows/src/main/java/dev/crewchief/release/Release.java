@@ -599,7 +599,16 @@ public final class Release {
           .append(g.name)
           .append("**\n\n")
           .append(gates.instructions(g).replace("\n", "\n\n"));
-      for (String r : g.refusals) {
+    }
+    if (!refusals.isEmpty()) {
+      // Every refused request, for a gate or not (a payload of the wrong shape names none), so
+      // that whoever sent one from the UI sees why the release did not move.
+      md.append("\n\n**Refused decision requests** (the latest ")
+          .append(Math.min(5, refusals.size()))
+          .append(" of ")
+          .append(refusals.size())
+          .append(")");
+      for (String r : refusals.subList(Math.max(0, refusals.size() - 5), refusals.size())) {
         md.append("\n\n- ").append(r);
       }
     }

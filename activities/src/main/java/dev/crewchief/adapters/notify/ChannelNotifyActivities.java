@@ -1,5 +1,6 @@
 package dev.crewchief.adapters.notify;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.crewchief.activities.ActionResult;
 import dev.crewchief.activities.MailActivities;
 import dev.crewchief.activities.MailRequest;
@@ -487,29 +488,9 @@ public final class ChannelNotifyActivities implements NotifyActivities {
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
   }
 
-  /** A JSON string literal (RFC 8259): quote, backslash and control characters escaped. */
+  /** A JSON string literal, escaped as Jackson writes it. */
   static String jsonString(String s) {
-    StringBuilder b = new StringBuilder(s.length() + 16).append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        case '\r' -> b.append("\\r");
-        case '\t' -> b.append("\\t");
-        case '\b' -> b.append("\\b");
-        case '\f' -> b.append("\\f");
-        default -> {
-          if (c < 0x20 || c == '\u2028' || c == '\u2029') {
-            b.append(String.format("\\u%04x", (int) c));
-          } else {
-            b.append(c);
-          }
-        }
-      }
-    }
-    return b.append('"').toString();
+    return '"' + new String(JsonStringEncoder.getInstance().quoteAsString(s)) + '"';
   }
 
   /** Anything that could carry the webhook's token (the URL, its path, its last segment), gone. */

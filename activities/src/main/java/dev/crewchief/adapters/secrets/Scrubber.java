@@ -1,5 +1,6 @@
 package dev.crewchief.adapters.secrets;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -257,26 +258,9 @@ public final class Scrubber {
     }
   }
 
+  /** A value as it appears inside a JSON string: escaped as Jackson (and so the SDK) writes it. */
   private static String jsonEscaped(String v) {
-    StringBuilder b = new StringBuilder(v.length() + 8);
-    for (int i = 0; i < v.length(); i++) {
-      char c = v.charAt(i);
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        case '\r' -> b.append("\\r");
-        case '\t' -> b.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            b.append(String.format("\\u%04x", (int) c));
-          } else {
-            b.append(c);
-          }
-        }
-      }
-    }
-    return b.toString();
+    return new String(JsonStringEncoder.getInstance().quoteAsString(v));
   }
 
   /** What a match becomes, given the whole text (for a look around the match). */
