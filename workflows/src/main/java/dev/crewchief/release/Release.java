@@ -62,6 +62,7 @@ public final class Release {
   private Lane lane;
   private LaneHold laneHold;
   private Promise<Void> laneHoldEnded;
+  private final List<Promise<Void>> notifications = new ArrayList<>();
   private final List<StepState> steps = new ArrayList<>();
   private final Gates gates;
   private final List<String> refusals = new ArrayList<>();
@@ -295,6 +296,7 @@ public final class Release {
             return body.get();
           });
     } finally {
+      awaitNotifications();
       letGoOfLane();
     }
   }
@@ -688,22 +690,54 @@ public final class Release {
         addresses.add(person.email());
       }
     }
-    try {
-      notify.notify(
-          new Notification(
-              gate == null ? kind.name().toLowerCase() : "gate: " + gate.name,
-              ctx.releaseId(),
-              kind,
-              people,
-              subject,
-              body,
-              gate == null ? null : gates.view(gate),
-              addresses,
-              ctx.notifications()));
-    } catch (ActivityFailure e) {
-      // A lost notification must not stop a release; the history keeps the failed attempt.
-      log.warn("notification {} failed: {}", kind, describe(e));
+    Notification n =
+        new Notification(
+            gate == null ? kind.name().toLowerCase() : "gate: " + gate.name,
+            ctx.releaseId(),
+            kind,
+            people,
+            subject,
+            body,
+            gate == null ? null : gates.view(gate),
+            addresses,
+            ctx.notifications());
+    if (platform < 1) {
+      // Releases started before notifications went out alongside the steps replay as recorded.
+      try {
+        notify.notify(n);
+      } catch (ActivityFailure e) {
+        log.warn("notification {} failed: {}", kind, describe(e));
+      }
+      return;
     }
+    // A notification goes out alongside the release, not in its way: the next step starts at
+    // once (a slow mail relay must not delay it), and the release's cancellation does not cancel
+    // a notification under way (it is how people learn of it). The release waits for what is
+    // still under way before it ends.
+    Workflow.newDetachedCancellationScope(
+            () -> notifications.add(Async.procedure(notify::notify, n)))
+        .run();
+  }
+
+  /** Waits for the notifications still under way; a lost one is logged, never fatal. */
+  private void awaitNotifications() {
+    if (notifications.isEmpty()) {
+      return;
+    }
+    List<Promise<Void>> pending = new ArrayList<>(notifications);
+    notifications.clear();
+    Workflow.newDetachedCancellationScope(
+            () -> {
+              for (Promise<Void> p : pending) {
+                try {
+                  p.get();
+                } catch (ActivityFailure e) {
+                  // A lost notification must not stop a release; the history keeps its attempts.
+                  log.warn("a notification failed: {}", describe(e));
+                }
+              }
+            })
+        .run();
   }
 
   static Instant now() {
