@@ -441,6 +441,18 @@ class DockerAdapterTest {
     java.nio.file.Files.writeString(garbage, "crewchief:s3cret-garbage");
     ApplicationFailure unreadable = pullFails("SecretUnresolved", "file:" + garbage, v3);
     assertFalse(unreadable.getOriginalMessage().contains("s3cret-garbage"));
+
+    // A rehearsed pull checks the login the real one will use, and pulls nothing.
+    EngineRef missing =
+        new EngineRef("test-engine", engine.host(), null, "file:" + tmp.resolve("no-login.json"));
+    ApplicationFailure rehearsed =
+        fails(
+            "SecretUnresolved",
+            () -> docker.pullImage(new PullRequest("pull", missing, image, false, true)));
+    assertTrue(
+        rehearsed.getOriginalMessage().contains("no-login.json"), rehearsed.getOriginalMessage());
+    assertTrue(
+        docker.pullImage(new PullRequest("pull", withLogin, image, false, true)).rehearsed());
   }
 
   /** A pull with the registry login the reference names, failing with this type. */

@@ -217,12 +217,21 @@ class MailAdapterTest {
   }
 
   @Test
-  void dryRunSendsNothingReadsNoSecretAndShowsTheMessage() {
-    // Unset variables: a dry run that resolved a secret would fail.
-    MailServerRef s = server("env:UNSET_SMTP_USER", "env:UNSET_SMTP_PASSWORD");
+  void dryRunSendsNothingShowsNoSecretAndChecksTheLoginResolves() {
+    MailServerRef s = server("env:REHEARSED_SMTP_USER", "env:UNSET_SMTP_PASSWORD");
+    // A login the real send could not find fails the rehearsal, naming the reference.
+    ApplicationFailure unset =
+        assertFailure(
+            "SecretUnresolved",
+            () ->
+                adapter(Map.of("REHEARSED_SMTP_USER", "crewchief"))
+                    .send(notice(s, List.of("ops@example.org"), true)));
+    assertTrue(
+        unset.getOriginalMessage().contains("env:UNSET_SMTP_PASSWORD"), unset.getOriginalMessage());
     ActionResult r =
-        adapter(Map.of())
+        adapter(Map.of("REHEARSED_SMTP_USER", "crewchief", "UNSET_SMTP_PASSWORD", "pw-5678"))
             .send(notice(s, List.of("atmosphere-users@example.org", "ops@example.org"), true));
+    assertFalse(r.toString().contains("pw-5678"), r.toString());
     assertTrue(r.rehearsed());
     assertEquals(0, smtp.getReceivedMessages().length);
     String a = r.action();
@@ -236,7 +245,10 @@ class MailAdapterTest {
 
     // Addresses are checked in a dry run too.
     assertFailure(
-        "InvalidInput", () -> adapter(Map.of()).send(notice(s, List.of("nobody at all"), true)));
+        "InvalidInput",
+        () ->
+            adapter(Map.of("REHEARSED_SMTP_USER", "u", "UNSET_SMTP_PASSWORD", "p"))
+                .send(notice(s, List.of("nobody at all"), true)));
   }
 
   @Test

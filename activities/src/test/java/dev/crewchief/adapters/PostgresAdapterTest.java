@@ -180,17 +180,32 @@ class PostgresAdapterTest {
   @Test
   void dryRunTouchesNothingAndShowsTheCommandWithoutThePassword() throws IOException {
     Path dir = dumps.resolve("not-created");
-    // An unset variable: a dry run that resolved the secret would fail.
+    // The password resolves (the real dump needs it) but is neither used nor shown.
     DumpRequest req =
         new DumpRequest(
-            "backup", db("atmo_prod", "env:UNSET_PASSWORD"), dir.toString(), "a.dump", true);
-    DumpResult r = new PostgresActivitiesImpl(new SecretResolver(Map.of())).dumpDatabase(req);
+            "backup", db("atmo_prod", "env:REHEARSED_PASSWORD"), dir.toString(), "a.dump", true);
+    DumpResult r =
+        new PostgresActivitiesImpl(new SecretResolver(Map.of("REHEARSED_PASSWORD", "pw-1234")))
+            .dumpDatabase(req);
     assertTrue(r.rehearsed());
+    assertFalse(r.toString().contains("pw-1234"), r.toString());
     assertEquals(dir.resolve("a.dump").toString(), r.file());
     assertEquals(0, r.bytes());
-    assertTrue(r.action().startsWith("PGPASSWORD=<env:UNSET_PASSWORD> pg_dump "), r.action());
+    assertTrue(r.action().startsWith("PGPASSWORD=<env:REHEARSED_PASSWORD> pg_dump "), r.action());
     assertTrue(r.action().contains("--port=" + pg.port()), r.action());
     assertTrue(r.action().contains("--file=" + dir.resolve("a.dump.part")), r.action());
+    assertFalse(Files.exists(dir));
+
+    // A password the real dump could not find fails the rehearsal, naming the reference.
+    DumpRequest unset =
+        new DumpRequest(
+            "backup", db("atmo_prod", "env:UNSET_PASSWORD"), dir.toString(), "a.dump", true);
+    ApplicationFailure f =
+        assertThrows(
+            ApplicationFailure.class,
+            () -> new PostgresActivitiesImpl(new SecretResolver(Map.of())).dumpDatabase(unset));
+    assertEquals("SecretUnresolved", f.getType());
+    assertTrue(f.getOriginalMessage().contains("env:UNSET_PASSWORD"), f.getOriginalMessage());
     assertFalse(Files.exists(dir));
 
     DumpResult withFile =

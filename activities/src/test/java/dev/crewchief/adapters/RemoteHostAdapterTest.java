@@ -170,13 +170,102 @@ class RemoteHostAdapterTest {
   }
 
   @Test
-  void dryRunTouchesNothing() {
+  void dryRunTouchesNothing(@TempDir Path dir) throws IOException {
+    // Nothing listens on port 1: a rehearsal that connected would fail. Its key and known_hosts
+    // entry are real, so the rehearsal's checks pass.
     HostRef nowhere =
-        new HostRef("nowhere", "127.0.0.1", 1, "x", "file:/nonexistent", "/nonexistent");
+        new HostRef(
+            "nowhere",
+            "127.0.0.1",
+            1,
+            "x",
+            "file:" + sandbox.dir.resolve("client_ed25519"),
+            sandbox.knownHostsFor(dir, 1).toString());
     ActionResult r = remote.runCommand(new CommandRequest("t", nowhere, "rm -rf /tmp/x", true));
     assertTrue(r.rehearsed());
     assertTrue(r.action().contains("rm -rf /tmp/x"));
     assertFalse(remote.inspect(new InspectRequest("t", nowhere, List.of("/"), true)).known());
+  }
+
+  @Test
+  void aRehearsalChecksTheKeyAndTheKnownHostsEntryTheRealRunWillNeed(@TempDir Path dir)
+      throws IOException {
+    String key = "file:" + sandbox.dir.resolve("client_ed25519");
+    String knownHosts = sandbox.knownHostsFor(dir, 1).toString();
+    record Case(String keyRef, String knownHosts, String type, String message) {}
+    List<Case> cases =
+        List.of(
+            new Case(
+                "file:" + dir.resolve("no-such-key"),
+                knownHosts,
+                "SecretUnresolved",
+                "no-such-key"),
+            new Case(
+                "env:CREWCHIEF_TEST_UNSET_KEY",
+                knownHosts,
+                "SecretUnresolved",
+                "CREWCHIEF_TEST_UNSET_KEY"),
+            new Case(
+                key,
+                dir.resolve("no-known-hosts").toString(),
+                "SshConfigInvalid",
+                "does not exist"),
+            new Case(
+                key,
+                sandbox.dir.resolve("known_hosts").toString(),
+                "SshConfigInvalid",
+                "has no key for [127.0.0.1]:1 (host nowhere): add the host's key"));
+    for (Case c : cases) {
+      HostRef h = new HostRef("nowhere", "127.0.0.1", 1, "x", c.keyRef(), c.knownHosts());
+      ApplicationFailure f =
+          assertThrows(
+              ApplicationFailure.class,
+              () -> remote.runCommand(new CommandRequest("t", h, "true", true)),
+              c.toString());
+      assertEquals(c.type(), f.getType(), f.getOriginalMessage());
+      assertTrue(f.getOriginalMessage().contains(c.message()), f.getOriginalMessage());
+      assertTrue(f.isNonRetryable(), c.toString());
+      ApplicationFailure proxied =
+          assertThrows(
+              ApplicationFailure.class,
+              () ->
+                  proxy.switchSite(
+                      new SiteRequest("t", h, nginxConfig(), "x.example", null, true, null)),
+              c.toString());
+      assertEquals(c.type(), proxied.getType(), proxied.getOriginalMessage());
+    }
+  }
+
+  @Test
+  void aPortThatAcceptsButNeverSpeaksSshFailsWithinTheHandshakeBoundNamingTheHost(@TempDir Path dir)
+      throws IOException {
+    try (ServerSocket silent = new ServerSocket(0)) {
+      int port = silent.getLocalPort();
+      HostRef h =
+          new HostRef(
+              "silent",
+              "127.0.0.1",
+              port,
+              sandbox.user(),
+              "file:" + sandbox.dir.resolve("client_ed25519"),
+              sandbox.knownHostsFor(dir, port).toString());
+      RemoteHostActivitiesImpl bounded =
+          new RemoteHostActivitiesImpl(
+              new SshHosts(new SecretResolver(Map.of()), java.time.Duration.ofSeconds(2)));
+      ApplicationFailure f =
+          assertThrows(
+              ApplicationFailure.class,
+              () -> bounded.runCommand(new CommandRequest("t", h, "true", false)));
+      assertEquals("SshUnreachable", f.getType(), f.getOriginalMessage());
+      assertTrue(
+          f.getOriginalMessage()
+              .contains(
+                  "127.0.0.1:"
+                      + port
+                      + " (host silent) accepted the connection but did not complete the SSH"
+                      + " handshake within 2 s"),
+          f.getOriginalMessage());
+    }
   }
 
   @Test

@@ -114,6 +114,16 @@ public final class Sandbox {
     }
   }
 
+  /**
+   * A known_hosts file in {@code dir} listing this sandbox's host key for 127.0.0.1 on another
+   * port: what a rehearsal against a host nothing listens on needs to pass its checks.
+   */
+  public Path knownHostsFor(Path dir, int port) throws java.io.IOException {
+    String line = Files.readAllLines(this.dir.resolve("known_hosts")).get(0);
+    String key = line.substring(line.indexOf(' ') + 1);
+    return Files.writeString(dir.resolve("known_hosts-" + port), "[127.0.0.1]:" + port + " " + key);
+  }
+
   public int sshPort() {
     return Integer.parseInt(env.get("SSH_PORT"));
   }

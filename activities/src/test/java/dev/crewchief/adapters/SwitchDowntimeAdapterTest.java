@@ -22,12 +22,14 @@ import dev.crewchief.config.NginxConfig;
 import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -300,9 +302,16 @@ class SwitchDowntimeAdapterTest {
   }
 
   @Test
-  void dryRunWithAProbeTouchesNothing() {
+  void dryRunWithAProbeTouchesNothing(@TempDir Path dir) throws IOException {
+    // Nothing listens on port 1: a rehearsal that connected would fail.
     HostRef nowhere =
-        new HostRef("nowhere", "127.0.0.1", 1, "x", "file:/nonexistent", "/nonexistent");
+        new HostRef(
+            "nowhere",
+            "127.0.0.1",
+            1,
+            "x",
+            "file:" + sandbox.dir.resolve("client_ed25519"),
+            sandbox.knownHostsFor(dir, 1).toString());
     SwitchProbe probe = probe(APP, MAINTENANCE, null, 0);
     SwitchResult linked =
         proxy.linkSite(

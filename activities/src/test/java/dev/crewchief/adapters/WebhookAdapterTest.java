@@ -157,9 +157,12 @@ class WebhookAdapterTest {
     assertTrue(r.action().contains("Idempotency-Key: release-atmosphere-prod-36-1-window"));
     assertTrue(r.action().endsWith("\n\n" + JSON), r.action());
 
-    // Nor does it read one: an unset variable does not fail a rehearsal.
-    ActionResult unset = webhook.post(request(url, "env:UNSET_STATUS_TOKEN", true));
-    assertTrue(unset.rehearsed());
+    // A header the real post could not find fails the rehearsal, naming the reference.
+    ApplicationFailure unset =
+        assertFailure(
+            "SecretUnresolved", () -> webhook.post(request(url, "env:UNSET_STATUS_TOKEN", true)));
+    assertTrue(
+        unset.getOriginalMessage().contains("env:UNSET_STATUS_TOKEN"), unset.getOriginalMessage());
     assertEquals(0, received.size());
   }
 

@@ -73,12 +73,15 @@ class RunbookPlansTest {
 
   @Test
   void badSettingsNameTheKeyToFix() {
-    LoadedConfig wrongHost =
-        load(
-            Map.of(
-                "CREWCHIEF__environments__prod__atmosphere__engine__host", "/var/run/docker.sock"));
+    // Settings that can never work are refused when the file is loaded (CLI and worker alike).
     ConfigException e =
-        assertThrows(ConfigException.class, () -> hotfixSite(wrongHost, "atmosphere"));
+        assertThrows(
+            ConfigException.class,
+            () ->
+                load(
+                    Map.of(
+                        "CREWCHIEF__environments__prod__atmosphere__engine__host",
+                        "/var/run/docker.sock")));
     assertTrue(e.getMessage().contains("environments.prod.atmosphere.engine.host"), e.getMessage());
     assertTrue(e.getMessage().contains("unix:///var/run/docker.sock"), e.getMessage());
 
@@ -88,12 +91,35 @@ class RunbookPlansTest {
         unknownService.getMessage().contains("environments.prod.atmosphere.images.celery"),
         unknownService.getMessage());
 
-    LoadedConfig plainPassword =
-        load(Map.of("CREWCHIEF__environments__prod__atmosphere__engine__registryAuth", "hunter2"));
     ConfigException secret =
-        assertThrows(ConfigException.class, () -> hotfixSite(plainPassword, "atmosphere"));
+        assertThrows(
+            ConfigException.class,
+            () ->
+                load(
+                    Map.of(
+                        "CREWCHIEF__environments__prod__atmosphere__engine__registryAuth",
+                        "hunter2")));
     assertTrue(secret.getMessage().contains("secret reference"), secret.getMessage());
     assertTrue(!secret.getMessage().contains("hunter2"), "the message does not echo the secret");
+  }
+
+  @Test
+  void aReleaseWithTheCrewChiefAndDriverSwappedIsRefusedBeforeItStarts() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                plan(
+                    "atmosphere-release",
+                    load(Map.of()),
+                    "prod",
+                    "36-1",
+                    release("sgregory", "andy", "2026-12-10T16:00:00Z")));
+    assertTrue(
+        e.getMessage()
+            .startsWith("--crew-chief sgregory does not hold the role crew-chief in prod"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("environments.prod.approvers"), e.getMessage());
   }
 
   static Map<String, String> release(String crewChief, String driver, String window) {

@@ -21,6 +21,10 @@ import dev.crewchief.config.PersonConfig;
 import dev.crewchief.runbook.ConfigSection;
 import dev.crewchief.runbook.Runbooks;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,7 +33,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Collectors;
 
 /**
  * Reads {@code crewchief.yaml} into {@link CrewChiefConfig}: the platform's keys of each
@@ -60,15 +63,17 @@ public final class ConfigLoader {
       List.of("approvers", "hosts", "gates", "people", "notify");
 
   private final Map<String, String> env;
+  private final Runbooks runbooks;
   private final Map<String, ConfigSection<?>> sections;
 
   public ConfigLoader(Map<String, String> env) {
-    this(env, Runbooks.all().sections());
+    this(env, Runbooks.all());
   }
 
-  ConfigLoader(Map<String, String> env, Map<String, ConfigSection<?>> sections) {
+  ConfigLoader(Map<String, String> env, Runbooks runbooks) {
     this.env = env;
-    this.sections = sections;
+    this.runbooks = runbooks;
+    this.sections = runbooks.sections();
   }
 
   /**
@@ -93,13 +98,36 @@ public final class ConfigLoader {
     }
     ObjectMapper mapper = mapper();
     JsonNode tree;
+    String text;
     try {
-      tree = mapper.readTree(Files.readString(file));
-    } catch (JsonProcessingException e) {
+      text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(Files.readAllBytes(file)))
+              .toString();
+    } catch (CharacterCodingException e) {
       throw new ConfigException(
-          source + ": not valid YAML: " + e.getOriginalMessage() + location(e), e);
+          source + ": is not UTF-8 text: save it as UTF-8 (a YAML file must be)", e);
     } catch (IOException e) {
       throw new ConfigException(source + ": cannot be read: " + e.getMessage(), e);
+    }
+    try {
+      tree = mapper.readTree(text);
+    } catch (JsonProcessingException e) {
+      String msg = e.getOriginalMessage();
+      if (msg != null && msg.startsWith("Duplicate field")) {
+        throw new ConfigException(
+            source
+                + ": the key "
+                + msg.substring("Duplicate field ".length()).replace("'", "'")
+                + " is there twice"
+                + location(e)
+                + ": keep one (YAML would silently take the last)",
+            e);
+      }
+      throw new ConfigException(source + ": not valid YAML: " + msg + location(e), e);
     }
     if (tree == null || !tree.isObject()) {
       throw new ConfigException(source + ": expected a mapping with an 'environments' key");
@@ -121,9 +149,15 @@ public final class ConfigLoader {
       environments.put(e.getKey(), environment(mapper, source, e.getKey(), e.getValue()));
     }
     JsonNode queue = tree.get("taskQueue");
-    return new LoadedConfig(
-        source,
-        new CrewChiefConfig(queue == null || queue.isNull() ? null : queue.asText(), environments));
+    LoadedConfig loaded =
+        new LoadedConfig(
+            source,
+            new CrewChiefConfig(
+                queue == null || queue.isNull() ? null : queue.asText(), environments));
+    // What can never work is refused here, for the worker and the CLI alike: ports, gates
+    // nobody can pass, keys nobody can check, and each runbook's own settings.
+    ConfigValidation.check(loaded, runbooks);
+    return loaded;
   }
 
   private EnvironmentConfig environment(
@@ -161,14 +195,9 @@ public final class ConfigLoader {
     try {
       return mapper.treeToValue(node, type);
     } catch (JsonMappingException e) {
-      String path =
-          e.getPath().stream()
-              .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-              .collect(Collectors.joining("."));
-      throw ConfigException.at(
-          source, path.isEmpty() ? base : base + "." + path, e.getOriginalMessage());
+      throw ConfigException.at(source, ConfigErrors.key(base, e), ConfigErrors.problem(e, node));
     } catch (JsonProcessingException e) {
-      throw ConfigException.at(source, base, e.getOriginalMessage());
+      throw ConfigException.at(source, base, ConfigErrors.problem(e, node));
     }
   }
 
@@ -206,7 +235,9 @@ public final class ConfigLoader {
 
   /** The mapper used for config files, also by tests. */
   public static ObjectMapper mapper() {
-    return new ObjectMapper(new YAMLFactory())
+    YAMLFactory yaml = new YAMLFactory();
+    yaml.enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    return new ObjectMapper(yaml)
         .registerModule(new JavaTimeModule())
         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
   }

@@ -61,6 +61,12 @@ class ConfigLoaderTest {
 
   @Test
   void peopleAndNotificationChannelsAreRead(@TempDir Path dir) throws Exception {
+    Process keygen =
+        new ProcessBuilder(
+                "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir.resolve("k").toString())
+            .start();
+    assertEquals(0, keygen.waitFor());
+    String key = Files.readString(dir.resolve("k.pub")).strip();
     Path f = dir.resolve("crewchief.yaml");
     Files.writeString(
         f,
@@ -68,12 +74,91 @@ class ConfigLoaderTest {
             + "  prod:\n"
             + "    approvers: {crew-chief: [alice]}\n"
             + "    people:\n"
-            + "      alice: {email: alice@example.org, publicKey: 'ssh-ed25519 AAAA alice'}\n"
+            + "      alice: {email: alice@example.org, publicKey: '"
+            + key
+            + "'}\n"
             + "    notify:\n"
             + "      email: {smtp: {host: mail.example.org}, from: cc@example.org, to: [ops@example.org]}\n"
             + "      chat: {name: slack, webhook: 'env:SLACK_WEBHOOK'}\n");
     LoadedConfig c = new ConfigLoader(Map.of()).load(f);
     assertEquals("alice@example.org", c.environment("prod").people().get("alice").email());
     assertEquals("env:SLACK_WEBHOOK", c.environment("prod").notifications().chat().webhook());
+  }
+
+  static ConfigException refused(Path dir, String yaml) throws Exception {
+    Path f = dir.resolve("crewchief.yaml");
+    Files.writeString(f, yaml);
+    return assertThrows(ConfigException.class, () -> new ConfigLoader(Map.of()).load(f));
+  }
+
+  static final String HEAD =
+      "environments:\n" + "  prod:\n" + "    approvers: {crew-chief: [alice], driver: [bob]}\n";
+
+  @Test
+  void whatCanNeverWorkIsRefusedWithTheKeyAndWhatIsExpected(@TempDir Path dir) throws Exception {
+    assertEquals(
+        dir.resolve("crewchief.yaml")
+            + ": environments.prod.hosts.web.port: expected a port number 1-65535, found 70000",
+        refused(dir, HEAD + "    hosts: {web: {address: h, port: 70000}}\n").getMessage());
+    assertEquals(
+        dir.resolve("crewchief.yaml")
+            + ": environments.prod.hosts.web.port: expected a whole number, found \"abc\"",
+        refused(dir, HEAD + "    hosts: {web: {address: h, port: abc}}\n").getMessage());
+    String twice = refused(dir, HEAD + "    hosts: {}\n    hosts: {}\n").getMessage();
+    assertTrue(
+        twice.contains("the key 'hosts' is there twice") && twice.contains("keep one"), twice);
+    String chef =
+        refused(dir, HEAD + "    gates: {confirm-release: {roles: [crew-chef]}}\n").getMessage();
+    assertTrue(
+        chef.contains("environments.prod.gates.confirm-release.roles: no role 'crew-chef'")
+            && chef.contains("nobody could ever pass this gate")
+            && chef.contains("the roles are: crew-chief, driver"),
+        chef);
+    String nobody =
+        refused(dir, "environments:\n  prod:\n    approvers: {crew-chief: []}\n").getMessage();
+    assertTrue(
+        nobody.contains("environments.prod.approvers.crew-chief: nobody holds this role"), nobody);
+    String gate =
+        refused(dir, HEAD + "    gates: {confirm-relase: {timeout: PT1H}}\n").getMessage();
+    assertTrue(
+        gate.contains(
+                "environments.prod.gates.confirm-relase: no runbook has a gate 'confirm-relase'")
+            && gate.contains("confirm-release"),
+        gate);
+    String shape = refused(dir, "environments:\n  - prod\n").getMessage();
+    assertTrue(shape.contains("environments"), shape);
+    String list = refused(dir, HEAD + "    hosts: [web]\n").getMessage();
+    assertTrue(
+        list.contains("environments.prod.hosts: expected a mapping (key: value), found a list"),
+        list);
+    String duration =
+        refused(dir, HEAD + "    gates: {confirm-release: {timeout: 4h}}\n").getMessage();
+    assertTrue(
+        duration.contains(
+            "environments.prod.gates.confirm-release.timeout: expected an ISO-8601"
+                + " duration such as PT4H or P2D, found \"4h\""),
+        duration);
+    String key =
+        refused(dir, HEAD + "    people: {alice: {publicKey: 'ssh-ed25519 nonsense'}}\n")
+            .getMessage();
+    assertTrue(key.contains("environments.prod.people.alice.publicKey"), key);
+  }
+
+  @Test
+  void aFileThatIsNotUtf8IsRefused(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("crewchief.yaml");
+    Files.write(
+        f, (HEAD + "    # caf\u00e9\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> new ConfigLoader(Map.of()).load(f));
+    assertTrue(e.getMessage().contains("is not UTF-8 text"), e.getMessage());
+  }
+
+  @Test
+  void theWorkerRefusesARunbookSectionTheCliWouldRefuse(@TempDir Path dir) throws Exception {
+    String missing =
+        refused(dir, HEAD + "    randopony:\n" + "      host: web\n" + "      appName: randopony\n")
+            .getMessage();
+    assertTrue(missing.contains("environments.prod.randopony.webappsDir: missing"), missing);
   }
 }

@@ -24,7 +24,10 @@ import java.util.Map;
  */
 final class AtmospherePlans {
   static final ConfigSection<AtmosphereConfig> SECTION =
-      new ConfigSection<>("atmosphere", AtmosphereConfig.class);
+      new ConfigSection<>(
+          "atmosphere",
+          AtmosphereConfig.class,
+          (config, env) -> new AtmospherePlans(config).check(env));
   static final String EXAMPLE = "deploy/examples/atmosphere.yaml";
   static final VersionFormat VERSION =
       new VersionFormat(
@@ -48,6 +51,27 @@ final class AtmospherePlans {
         "one Atmosphere deployment at a time in "
             + environment
             + " (deployment day and the release calendar stop the same containers)");
+  }
+
+  /**
+   * What can be checked of an environment's settings before a start: the site always; deployment
+   * day where the environment configures one (a proxy or databases); the release's calendar where
+   * it configures one. People are checked at the start, against the options.
+   */
+  void check(String env) {
+    AtmosphereConfig a = settings(env);
+    List<String> services =
+        a.services() == null ? List.of("troposphere", "atmosphere") : a.services();
+    site(env, a.images() == null ? services : List.of());
+    if (a.proxy() != null || a.databases() != null || a.maintenance() != null) {
+      day(env, true);
+    }
+    if (a.release() != null) {
+      releaseSettings(env);
+    }
+    if (a.beta() != null) {
+      c.config().environment(a.beta());
+    }
   }
 
   private AtmosphereConfig settings(String env) {
@@ -218,13 +242,34 @@ final class AtmospherePlans {
       ReleaseContext context, String crewChief, String driver, Instant window) {
     String env = context.environment();
     String base = "environments." + env + ".atmosphere";
-    c.person(env, crewChief);
-    c.person(env, driver);
     if (crewChief.equals(driver)) {
       throw new IllegalArgumentException(
           "the crew chief and the driver must be two people (the driver tests, the crew chief"
               + " signs off on beta)");
     }
+    c.role(env, crewChief, "crew-chief", "--crew-chief");
+    c.role(env, driver, "driver", "--driver");
+    ReleaseSettings rs = releaseSettings(env);
+    AtmosphereConfig a = settings(env);
+    DayPlan beta = a.beta() == null ? null : day(a.beta(), false);
+    DayPlan production = day(env, true);
+    return new AtmosphereReleaseRequest(
+        context,
+        crewChief,
+        driver,
+        window,
+        rs.message(),
+        rs.notice(),
+        rs.candidate(),
+        beta,
+        production);
+  }
+
+  /** The release calendar's settings of an environment: message, notice, release candidate. */
+  record ReleaseSettings(String message, NoticePlan notice, CandidatePlan candidate) {}
+
+  ReleaseSettings releaseSettings(String env) {
+    String base = "environments." + env + ".atmosphere";
     AtmosphereConfig a = settings(env);
     c.require(base + ".release", a.release(), "message, notice, changelog");
     AtmosphereConfig.AtmosphereReleaseConfig r = a.release();
@@ -261,10 +306,7 @@ final class AtmospherePlans {
               r.authorEmail(),
               r.imageWait() == null ? Duration.ofDays(1) : r.imageWait());
     }
-    DayPlan beta = a.beta() == null ? null : day(a.beta(), false);
-    DayPlan production = day(env, true);
-    return new AtmosphereReleaseRequest(
-        context, crewChief, driver, window, r.message(), notice, candidate, beta, production);
+    return new ReleaseSettings(r.message(), notice, candidate);
   }
 
   /**
@@ -275,7 +317,7 @@ final class AtmospherePlans {
   AtmosphereDeploymentDay.DayRequest deploymentDay(
       ReleaseContext context, String driver, String message, String date) {
     String env = context.environment();
-    c.person(env, driver);
+    c.role(env, driver, "driver", "--driver");
     DayPlan day = day(env, true);
     AtmosphereConfig a = settings(env);
     String text = message;

@@ -116,6 +116,36 @@ public final class ConfigChecks {
     }
   }
 
+  /**
+   * Checks that a person named on the command line holds the role a gate of theirs needs: a
+   * release's crew chief must be one of the environment's crew chiefs, its driver one of its
+   * drivers, or nobody allowed could pass the gate that waits for them.
+   */
+  public void role(String env, String person, String role, String option) {
+    person(env, person);
+    EnvironmentConfig e = config.environment(env);
+    List<String> holders = e.approvers().get(role);
+    if (holders == null || !holders.contains(person)) {
+      throw new IllegalArgumentException(
+          option
+              + " "
+              + person
+              + " does not hold the role "
+              + role
+              + " in "
+              + env
+              + " ("
+              + role
+              + ": "
+              + (holders == null ? "nobody" : String.join(", ", holders))
+              + "; see environments."
+              + env
+              + ".approvers in "
+              + config.source()
+              + ")");
+    }
+  }
+
   /** An SMTP server's settings as activities receive them. */
   public MailServerRef smtp(String key, String name, SmtpConfig smtp) {
     require(key, smtp, "host, port, security, username, password");

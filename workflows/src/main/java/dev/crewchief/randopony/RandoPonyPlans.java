@@ -2,6 +2,7 @@ package dev.crewchief.randopony;
 
 import dev.crewchief.activities.HostRef;
 import dev.crewchief.config.ConfigChecks;
+import dev.crewchief.config.LoadedConfig;
 import dev.crewchief.runbook.ConfigSection;
 import dev.crewchief.runbook.Runbook;
 import dev.crewchief.runbook.StartRequest;
@@ -11,7 +12,8 @@ import java.util.List;
 /** The RandoPony settings of an environment resolved into the site the workflows act on. */
 final class RandoPonyPlans {
   static final ConfigSection<RandoPonyConfig> SECTION =
-      new ConfigSection<>("randopony", RandoPonyConfig.class);
+      new ConfigSection<>(
+          "randopony", RandoPonyConfig.class, (config, env) -> site(config, env, List.of()));
   static final String EXAMPLE = "deploy/examples/randopony.yaml";
   static final VersionFormat VERSION =
       new VersionFormat(
@@ -22,10 +24,15 @@ final class RandoPonyPlans {
   private RandoPonyPlans() {}
 
   static RandoPonySite site(StartRequest r, Runbook runbook, List<String> releases) {
-    ConfigChecks c = new ConfigChecks(r.config());
-    String env = r.environment();
+    r.section(runbook); // names the example to copy when the environment has no section
+    return site(r.config(), r.environment(), releases);
+  }
+
+  /** The site of an environment, checked; the releases named must have their ports. */
+  static RandoPonySite site(LoadedConfig config, String env, List<String> releases) {
+    ConfigChecks c = new ConfigChecks(config);
     String base = "environments." + env + ".randopony";
-    RandoPonyConfig rp = r.section(runbook);
+    RandoPonyConfig rp = config.environment(env).section(SECTION.key(), RandoPonyConfig.class);
     c.require(base + ".host", rp.host());
     c.require(base + ".appName", rp.appName());
     c.absolute(base + ".webappsDir", rp.webappsDir());

@@ -88,6 +88,28 @@ public final class DockerEngines implements AutoCloseable {
               + " cert.pem and key.pem",
           "InvalidInput");
     }
+    requireTlsFiles(ref);
+  }
+
+  /** The TLS files a TCP engine needs are readable on this worker (a rehearsal checks it too). */
+  private static void requireTlsFiles(EngineRef ref) {
+    if (blankToNull(ref.tlsCertDir()) == null) {
+      return;
+    }
+    Path dir = Path.of(ref.tlsCertDir());
+    for (String f : new String[] {"ca.pem", "cert.pem", "key.pem"}) {
+      if (!Files.isReadable(dir.resolve(f))) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "TLS file "
+                + dir.resolve(f)
+                + " for engine "
+                + ref.name()
+                + " is missing on this worker (engines."
+                + ref.name()
+                + ".tlsCertDir)",
+            "InvalidInput");
+      }
+    }
   }
 
   private Engine build(EngineRef ref, Key key) {
@@ -95,17 +117,7 @@ public final class DockerEngines implements AutoCloseable {
         DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(key.host().strip());
     if (key.tlsCertDir() != null) {
       Path dir = Path.of(key.tlsCertDir());
-      for (String f : new String[] {"ca.pem", "cert.pem", "key.pem"}) {
-        if (!Files.isReadable(dir.resolve(f))) {
-          throw ApplicationFailure.newNonRetryableFailure(
-              "TLS file "
-                  + dir.resolve(f)
-                  + " for engine "
-                  + ref.name()
-                  + " is missing on this worker",
-              "InvalidInput");
-        }
-      }
+      requireTlsFiles(ref);
       config.withDockerTlsVerify(true).withDockerCertPath(dir.toString());
     } else {
       config.withDockerTlsVerify(false);

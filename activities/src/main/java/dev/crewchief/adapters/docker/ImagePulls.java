@@ -51,6 +51,10 @@ final class ImagePulls {
             + image
             + (r.ifMissing() ? " unless it is already there" : "");
     if (r.dryRun()) {
+      // The login the real pull will use must resolve on this worker (its value is not used).
+      if (RegistryLogins.configured(engine)) {
+        logins.login(engine, ref);
+      }
       return new ActionResult(action, true, "");
     }
     DockerClient c = engines.engine(engine).client();

@@ -96,12 +96,20 @@ public final class SmtpMailActivities implements MailActivities {
   private ActionResult sendNow(MailRequest r) {
     Checked c = validate(r);
     String action = render(r);
+    MailServerRef s = r.server();
+    boolean auth = s.usernameRef() != null;
     if (r.dryRun()) {
+      // What the real send needs must be on this worker: the login resolves, the CA file loads.
+      if (auth) {
+        secret(s.usernameRef(), "the SMTP user of " + s.describe());
+        secret(s.passwordRef(), "the SMTP password of " + s.describe());
+      }
+      if (s.caFile() != null && !s.security().equals("none")) {
+        trusting(s);
+      }
       return new ActionResult(action, true, "");
     }
 
-    MailServerRef s = r.server();
-    boolean auth = s.usernameRef() != null;
     String user = auth ? secret(s.usernameRef(), "the SMTP user of " + s.describe()) : null;
     String password = auth ? secret(s.passwordRef(), "the SMTP password of " + s.describe()) : null;
     Session session = Session.getInstance(properties(s, auth));

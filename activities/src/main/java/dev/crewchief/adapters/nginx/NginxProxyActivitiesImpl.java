@@ -97,6 +97,8 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
             + "`"
             + (watch == null ? "" : ", " + watch.describe());
     if (r.dryRun()) {
+      // The rehearsal checks what the real run will need on this worker: the key, known_hosts.
+      ssh.rehearse(r.host());
       return new SwitchResult(action, true, block, null);
     }
     String f = q(file);
@@ -196,6 +198,8 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
             + "`"
             + (watch == null ? "" : ", " + watch.describe());
     if (r.dryRun()) {
+      // The rehearsal checks what the real run will need on this worker: the key, known_hosts.
+      ssh.rehearse(r.host());
       return new SwitchResult(action, true, "", null);
     }
     String link = q(r.link());
@@ -295,6 +299,8 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
             + r.expect()
             + "'";
     if (r.dryRun()) {
+      // The rehearsal checks what the real run will need on this worker: the key, known_hosts.
+      ssh.rehearse(r.host());
       return new ActionResult(action, true, "");
     }
     String cmd =

@@ -106,6 +106,7 @@ public final class PostgresActivitiesImpl implements PostgresActivities {
             + " "
             + q(file.toString());
     if (r.dryRun()) {
+      password(db); // the real dump needs it: a rehearsal checks that it resolves on this worker
       return new DumpResult(action, true, file.toString(), 0, 0);
     }
 

@@ -49,6 +49,8 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
   public PathFacts inspect(InspectRequest r) {
     requireHost(r.host());
     if (r.dryRun()) {
+      // The rehearsal checks what the real run will need on this worker: the key, known_hosts.
+      ssh.rehearse(r.host());
       return new PathFacts(false, List.of());
     }
     StringBuilder cmd = new StringBuilder("for p in");
@@ -75,6 +77,8 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
     }
     String action = "on " + r.host().describe() + ": " + r.command();
     if (r.dryRun()) {
+      // The rehearsal checks what the real run will need on this worker: the key, known_hosts.
+      ssh.rehearse(r.host());
       return new ActionResult(action, true, "");
     }
     log.info("step '{}' {}", r.step(), action);
@@ -99,6 +103,8 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
     Map<String, Path> files = listLocal(local, r.excludes());
     String target = r.host().describe() + ":" + r.remoteDir();
     if (r.dryRun()) {
+      // The rehearsal checks what the real run will need on this worker: the key, known_hosts.
+      ssh.rehearse(r.host());
       return new SyncResult(
           "would upload the changed files among "
               + files.size()
@@ -206,6 +212,8 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
             + r.archivePath()
             + ", then delete them";
     if (r.dryRun()) {
+      // The rehearsal checks what the real run will need on this worker: the key, known_hosts.
+      ssh.rehearse(r.host());
       return new ActionResult(action, true, "");
     }
     // Idempotent: files already deleted by an earlier attempt are skipped (then the archive that

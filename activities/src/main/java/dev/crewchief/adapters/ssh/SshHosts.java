@@ -38,15 +38,63 @@ import org.slf4j.LoggerFactory;
 public final class SshHosts {
   private static final Logger log = LoggerFactory.getLogger(SshHosts.class);
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(15);
+  private static final Duration DEFAULT_HANDSHAKE = Duration.ofSeconds(20);
 
   private final SecretResolver secrets;
+  private final Duration handshake;
 
   public SshHosts(SecretResolver secrets) {
-    this.secrets = secrets;
+    this(secrets, DEFAULT_HANDSHAKE);
   }
 
-  /** A connected, authenticated client; the caller closes it. */
-  public SSHClient connect(HostRef host) {
+  /** With another bound on the SSH handshake (tests). */
+  public SshHosts(SecretResolver secrets, Duration handshake) {
+    this.secrets = secrets;
+    this.handshake = handshake;
+  }
+
+  /**
+   * What a rehearsal checks of a host before the real run needs it, without connecting: the
+   * known_hosts file is there and lists the host, and the private key's reference resolves on this
+   * worker. A rehearsal that passes with a key or a known_hosts file the real run cannot find would
+   * be a promise the release cannot keep.
+   */
+  public void rehearse(HostRef host) {
+    File knownHosts = knownHosts(host);
+    String listed = host.port() == 22 ? host.address() : "[" + host.address() + "]:" + host.port();
+    try {
+      OpenSSHKnownHosts kh = new OpenSSHKnownHosts(knownHosts);
+      boolean found = false;
+      for (OpenSSHKnownHosts.KnownHostEntry e : kh.entries()) {
+        if (e.appliesTo(listed)) {
+          found = true;
+          break;
+        }
+      }
+      if (!found) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "known_hosts file "
+                + knownHosts
+                + " has no key for "
+                + listed
+                + " (host "
+                + host.name()
+                + "): add the host's key, checked out of band (ssh-keyscan -p "
+                + host.port()
+                + " "
+                + host.address()
+                + ")",
+            "SshConfigInvalid");
+      }
+    } catch (IOException e) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "known_hosts file " + knownHosts + " cannot be read: " + e.getMessage(),
+          "SshConfigInvalid");
+    }
+    secrets.resolve(host.privateKeyRef(), "the SSH key of " + host.describe());
+  }
+
+  private static File knownHosts(HostRef host) {
     if (host.knownHosts() == null || host.knownHosts().isBlank()) {
       throw ApplicationFailure.newNonRetryableFailure(
           "host "
@@ -64,15 +112,30 @@ public final class SshHosts {
               + " does not exist on this worker",
           "SshConfigInvalid");
     }
+    return knownHosts;
+  }
+
+  /** A connected, authenticated client; the caller closes it. */
+  public SSHClient connect(HostRef host) {
+    File knownHosts = knownHosts(host);
     String key = secrets.resolve(host.privateKeyRef(), "the SSH key of " + host.describe());
     SSHClient client = new SSHClient(new DefaultConfig());
+    boolean connected = false;
     try {
       client.addHostKeyVerifier(new OpenSSHKnownHosts(knownHosts));
       client.setConnectTimeout((int) CONNECT_TIMEOUT.toMillis());
-      client.setTimeout((int) Duration.ofMinutes(2).toMillis());
+      // The handshake is bounded on its own: a port that accepts TCP but never speaks SSH (a
+      // wrong port, a firewall that holds connections) fails the attempt in seconds, naming it.
+      client.setTimeout((int) handshake.toMillis());
+      client.getTransport().setTimeoutMs((int) handshake.toMillis());
       client.connect(host.address(), host.port());
+      connected = true;
       KeyProvider keys = client.loadKeys(key, null, null);
       client.authPublickey(host.user(), keys);
+      // Commands may be silent for a while (a pip install): reads wait longer than a handshake.
+      client.getTransport().setTimeoutMs((int) Duration.ofMinutes(2).toMillis());
+      client.getConnection().setTimeoutMs((int) Duration.ofMinutes(2).toMillis());
+      setSocketTimeout(client, Duration.ofMinutes(2));
       return client;
     } catch (UserAuthException e) {
       close(client);
@@ -85,6 +148,9 @@ public final class SshHosts {
           "SshAuthFailed");
     } catch (TransportException e) {
       close(client);
+      if (timedOut(e)) {
+        throw handshakeTimedOut(host);
+      }
       if (e.getDisconnectReason() == DisconnectReason.HOST_KEY_NOT_VERIFIABLE) {
         throw ApplicationFailure.newNonRetryableFailure(
             "host key of "
@@ -98,10 +164,13 @@ public final class SshHosts {
             "SshHostKeyMismatch");
       }
       throw unreachable(host, e);
-    } catch (ConnectException
-        | NoRouteToHostException
-        | SocketTimeoutException
-        | UnknownHostException e) {
+    } catch (SocketTimeoutException e) {
+      close(client);
+      if (connected || client.getSocket() != null) {
+        throw handshakeTimedOut(host);
+      }
+      throw unreachable(host, e);
+    } catch (ConnectException | NoRouteToHostException | UnknownHostException e) {
       close(client);
       throw unreachable(host, e);
     } catch (IOException e) {
@@ -115,6 +184,40 @@ public final class SshHosts {
             "SshConfigInvalid");
       }
       throw unreachable(host, e);
+    }
+  }
+
+  private ApplicationFailure handshakeTimedOut(HostRef host) {
+    return ApplicationFailure.newFailure(
+        host.address()
+            + ":"
+            + host.port()
+            + " (host "
+            + host.name()
+            + ") accepted the connection but did not complete the SSH handshake within "
+            + handshake.toSeconds()
+            + " s: is sshd listening on that port?",
+        "SshUnreachable");
+  }
+
+  private static boolean timedOut(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SocketTimeoutException
+          || t instanceof java.util.concurrent.TimeoutException
+          || (t.getMessage() != null && t.getMessage().toLowerCase().contains("timeout"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static void setSocketTimeout(SSHClient client, Duration timeout) {
+    try {
+      if (client.getSocket() != null) {
+        client.getSocket().setSoTimeout((int) timeout.toMillis());
+      }
+    } catch (java.net.SocketException e) {
+      log.debug("cannot set the socket timeout: {}", e.getMessage());
     }
   }
 

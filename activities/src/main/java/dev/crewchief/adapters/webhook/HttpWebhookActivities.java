@@ -81,6 +81,9 @@ public final class HttpWebhookActivities implements WebhookActivities {
             + "\n\n"
             + r.jsonBody();
     if (r.dryRun()) {
+      if (r.authHeaderRef() != null) {
+        authorization(r); // the real post's header must resolve on this worker
+      }
       return new ActionResult(action, true, "");
     }
 
