@@ -1,5 +1,6 @@
 package dev.crewchief.cli;
 
+import dev.crewchief.release.DecisionReply;
 import dev.crewchief.release.GateDecision;
 import dev.crewchief.release.GateStatus;
 import dev.crewchief.release.GateView;
@@ -104,8 +105,9 @@ final class StartCmd {
     spec.addOption(
         text(
             "--approve-as",
-            "NAME",
-            "dry runs only: approve every gate as this person when it opens",
+            "NAME[,NAME...]",
+            "dry runs only: approve each gate when it opens, as the first person named who may"
+                + " pass it (checked before the release starts)",
             false,
             null));
     for (StartOption o : rb.options()) {
@@ -193,6 +195,10 @@ final class StartCmd {
                     options,
                     sa,
                     Instant.now()));
+        // A rehearsal's approvals are checked before it starts: one that would wait at a gate for
+        // somebody who may not pass it is refused now, not left waiting.
+        Map<String, String> approvers =
+            approveAs == null ? null : DryRunApprovals.assign(rb, input, approveAs);
         String id = ReleaseIds.workflowId(rb.name(), environment, version);
         WorkflowOptions.Builder wo =
             WorkflowOptions.newBuilder()
@@ -238,7 +244,8 @@ final class StartCmd {
         out.println("started " + id + (dryRun ? " (dry run)" : ""));
         out.flush();
         if (approveAs != null) {
-          Thread t = new Thread(() -> autoApprove(client, id, approveAs), "approve-as");
+          Thread t =
+              new Thread(() -> autoApprove(client, id, approvers, approveAs, out), "approve-as");
           t.setDaemon(true);
           t.start();
         }
@@ -254,7 +261,12 @@ final class StartCmd {
       }
     }
 
-    private static void autoApprove(WorkflowClient client, String id, String approveAs) {
+    private static void autoApprove(
+        WorkflowClient client,
+        String id,
+        Map<String, String> approvers,
+        String approveAs,
+        PrintWriter out) {
       ReleaseControl stub = client.newWorkflowStub(ReleaseControl.class, id);
       List<String> decided = new ArrayList<>();
       while (true) {
@@ -262,14 +274,34 @@ final class StartCmd {
           ReleaseProgress p = stub.progress();
           for (GateView g : p.gates()) {
             if (g.status() == GateStatus.WAITING && !decided.contains(g.name())) {
-              stub.decideGate(
-                  GateDecision.now(
-                      g.name(),
-                      GateDecision.Decision.APPROVE,
-                      approveAs,
-                      "dry run: --approve-as",
-                      Instant.now()));
+              String who = approvers.getOrDefault(g.name(), approveAs.split(",")[0].strip());
+              DecisionReply reply =
+                  stub.decideGate(
+                      GateDecision.now(
+                          g.name(),
+                          GateDecision.Decision.APPROVE,
+                          who,
+                          "dry run: --approve-as",
+                          Instant.now()));
               decided.add(g.name());
+              if (!reply.accepted()) {
+                // Said once, where the rehearsal is followed; the gate keeps waiting as it would.
+                synchronized (out) {
+                  out.println(
+                      "--approve-as: gate "
+                          + g.name()
+                          + " refused "
+                          + who
+                          + ": "
+                          + reply.reason()
+                          + " (pass it with `crewchief approve "
+                          + id
+                          + " "
+                          + g.name()
+                          + " --as NAME`)");
+                  out.flush();
+                }
+              }
             }
           }
           Thread.sleep(500);

@@ -190,7 +190,25 @@ class RunbookPlansTest {
                     "prod",
                     "36-1",
                     release("andy", "sgregory", "2026-12-02T16:00:00Z")));
-    assertTrue(tooSoon.getMessage().contains("earliest possible window"), tooSoon.getMessage());
+    assertEquals(
+        "--window 2026-12-02T16:00:00Z is too soon: the maintenance notice must go out two working"
+            + " days before it (2026-11-30T16:00:00Z); the earliest possible window is"
+            + " 2026-12-03T09:00:00Z",
+        tooSoon.getMessage());
+    IllegalArgumentException past =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                plan(
+                    "atmosphere-release",
+                    load(Map.of()),
+                    "prod",
+                    "36-1",
+                    release("andy", "sgregory", "2026-11-20T16:00:00Z")));
+    assertEquals(
+        "--window 2026-11-20T16:00:00Z is in the past (it is now 2026-12-01T09:00:00Z); the"
+            + " earliest possible window is 2026-12-03T09:00:00Z",
+        past.getMessage());
   }
 
   @Test

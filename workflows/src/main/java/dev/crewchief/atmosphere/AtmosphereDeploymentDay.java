@@ -20,5 +20,6 @@ public interface AtmosphereDeploymentDay extends ReleaseControl {
       DayPlan day,
       String date,
       String title,
-      String message) {}
+      String message)
+      implements dev.crewchief.release.ReleaseInput {}
 }

@@ -16,4 +16,5 @@ public record AtmosphereReleaseRequest(
     NoticePlan notice,
     CandidatePlan candidate,
     DayPlan beta,
-    DayPlan production) {}
+    DayPlan production)
+    implements dev.crewchief.release.ReleaseInput {}

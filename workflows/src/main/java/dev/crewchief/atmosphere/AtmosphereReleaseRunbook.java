@@ -63,6 +63,15 @@ public final class AtmosphereReleaseRunbook extends RunbookDescriptor {
               + r.option(WINDOW)
               + "' is not an ISO-8601 UTC time such as 2026-12-10T16:00:00Z");
     }
+    if (!window.isAfter(r.now())) {
+      throw new IllegalArgumentException(
+          "--window "
+              + window
+              + " is in the past (it is now "
+              + r.now()
+              + "); the earliest possible window is "
+              + MaintenanceCalendar.earliestWindow(r.now()));
+    }
     Instant deadline = MaintenanceCalendar.noticeDeadline(window);
     if (r.now().isAfter(deadline)) {
       throw new IllegalArgumentException(

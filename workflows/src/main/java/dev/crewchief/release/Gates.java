@@ -49,7 +49,7 @@ final class Gates {
   void declare(String name, String description, List<String> defaultRoles) {
     GateConfig configured = ctx.gates() == null ? null : ctx.gates().get(name);
     GateConfig p = configured == null ? DEFAULT : configured;
-    List<String> roles = p.roles() == null || p.roles().isEmpty() ? defaultRoles : p.roles();
+    List<String> roles = ctx.rolesAt(name, defaultRoles);
     gates.put(
         name,
         new Gate(
@@ -361,18 +361,7 @@ final class Gates {
   // ---- people and instructions ----
 
   List<String> allowedPeople(Gate g) {
-    List<String> people = new ArrayList<>();
-    for (String role : g.policy.roles()) {
-      List<String> holders = ctx.approvers() == null ? null : ctx.approvers().get(role);
-      if (holders != null) {
-        for (String p : holders) {
-          if (!people.contains(p)) {
-            people.add(p);
-          }
-        }
-      }
-    }
-    return people;
+    return ctx.holders(g.policy.roles());
   }
 
   /** The documented Web UI payload of a decision at a gate. */

@@ -87,6 +87,36 @@ public record ReleaseContext(
         notifications);
   }
 
+  /** The roles that pass a gate: the environment's configured ones, else the runbook's. */
+  public List<String> rolesAt(String gate, List<String> defaultRoles) {
+    GateConfig configured = gates == null ? null : gates.get(gate);
+    return configured == null || configured.roles() == null || configured.roles().isEmpty()
+        ? defaultRoles
+        : configured.roles();
+  }
+
+  /** Whether the environment configures this gate to take signed decisions only. */
+  public boolean signedAt(String gate) {
+    GateConfig configured = gates == null ? null : gates.get(gate);
+    return configured != null && configured.signatureRequired();
+  }
+
+  /** The people holding any of the roles, each once, in the order the roles list them. */
+  public List<String> holders(List<String> roles) {
+    List<String> people = new java.util.ArrayList<>();
+    for (String role : roles) {
+      List<String> held = approvers == null ? null : approvers.get(role);
+      if (held != null) {
+        for (String p : held) {
+          if (!people.contains(p)) {
+            people.add(p);
+          }
+        }
+      }
+    }
+    return people;
+  }
+
   /** A person's details, or null. */
   public Person person(String name) {
     return people == null || name == null ? null : people.get(name);
