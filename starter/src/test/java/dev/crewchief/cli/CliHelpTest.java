@@ -45,4 +45,38 @@ class CliHelpTest {
   void aMissingRequiredOptionIsAUsageError(String command) {
     assertEquals(2, CrewChiefCli.run(command.split(" "), Map.of()), command);
   }
+
+  /** The CLI's exit code and what it wrote to stderr. */
+  static String[] runCapturingErr(String command) {
+    java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream saved = System.err;
+    int code;
+    try {
+      System.setErr(new java.io.PrintStream(buf, true, java.nio.charset.StandardCharsets.UTF_8));
+      code = CrewChiefCli.run(command.split(" "), Map.of());
+    } finally {
+      System.setErr(saved);
+    }
+    return new String[] {
+      String.valueOf(code), buf.toString(java.nio.charset.StandardCharsets.UTF_8)
+    };
+  }
+
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(
+      delimiter = '|',
+      value = {
+        "start randopony-stage --env prod --version 2014r1|Did you mean: start randopony-staging"
+            + " or start randopony-promote?",
+        "start --version|Unknown option: '--version'",
+        "approve --version|Missing required parameters: '<release>', '<gate>'",
+        "aprove release-x gate|Did you mean: crewchief approve?",
+        "start atmosphere-deploy --env prod|Missing required options: '--version=VERSION',"
+            + " '--driver=NAME'"
+      })
+  void aUsageErrorSaysWhatIsWrong(String command, String message) {
+    String[] r = runCapturingErr(command);
+    assertEquals("2", r[0], r[1]);
+    org.junit.jupiter.api.Assertions.assertTrue(r[1].contains(message), r[1]);
+  }
 }
