@@ -140,7 +140,14 @@ public final class ConfigLoader {
       }
     }
     JsonNode envs = tree.get("environments");
-    if (envs == null || !envs.isObject() || envs.isEmpty()) {
+    if (envs != null && !envs.isNull() && !envs.isObject()) {
+      throw ConfigException.at(
+          source,
+          "environments",
+          "expected a mapping (key: value) of environment names to their settings, found "
+              + ConfigErrors.describe(envs));
+    }
+    if (envs == null || envs.isEmpty()) {
       throw ConfigException.at(source, "environments", "expected at least one environment");
     }
     Map<String, EnvironmentConfig> environments = new LinkedHashMap<>();

@@ -125,8 +125,15 @@ class ConfigLoaderTest {
                 "environments.prod.gates.confirm-relase: no runbook has a gate 'confirm-relase'")
             && gate.contains("confirm-release"),
         gate);
-    String shape = refused(dir, "environments:\n  - prod\n").getMessage();
-    assertTrue(shape.contains("environments"), shape);
+    assertEquals(
+        dir.resolve("crewchief.yaml")
+            + ": environments: expected a mapping (key: value) of environment names to their"
+            + " settings, found a list",
+        refused(dir, "environments:\n  - prod\n").getMessage());
+    assertEquals(
+        dir.resolve("crewchief.yaml")
+            + ": environments.prod.hosts.web: expected a mapping (key: value), found the text \"h\"",
+        refused(dir, HEAD + "    hosts: {web: h}\n").getMessage());
     String list = refused(dir, HEAD + "    hosts: [web]\n").getMessage();
     assertTrue(
         list.contains("environments.prod.hosts: expected a mapping (key: value), found a list"),
