@@ -178,13 +178,10 @@ final class StartCmd {
         options.put(o.name(), value("--" + o.name()));
       }
       try (Session s = cli.session()) {
-        s.config();
-        WorkflowClient client = s.client(true);
-        List<String> sa =
-            s.embedded()
-                ? List.of()
-                : TemporalConnection.registeredSearchAttributes(s.stubs(), s.namespace());
-        Object input =
+        Instant now = Instant.now();
+        // The whole start is checked before anything connects (or an embedded server starts):
+        // a bad option is refused in words, at once.
+        Object draft =
             rb.plan(
                 new StartRequest(
                     s.config(),
@@ -193,12 +190,30 @@ final class StartCmd {
                     dryRun,
                     System.getProperty("user.name"),
                     options,
-                    sa,
-                    Instant.now()));
-        // A rehearsal's approvals are checked before it starts: one that would wait at a gate for
-        // somebody who may not pass it is refused now, not left waiting.
+                    List.of(),
+                    now));
+        // A rehearsal's approvals too: one that would wait at a gate for somebody who may not
+        // pass it is refused now, not left waiting.
         Map<String, String> approvers =
-            approveAs == null ? null : DryRunApprovals.assign(rb, input, approveAs);
+            approveAs == null ? null : DryRunApprovals.assign(rb, draft, approveAs);
+        WorkflowClient client = s.client(true);
+        List<String> sa =
+            s.embedded()
+                ? List.of()
+                : TemporalConnection.registeredSearchAttributes(s.stubs(), s.namespace());
+        Object input =
+            sa.isEmpty()
+                ? draft
+                : rb.plan(
+                    new StartRequest(
+                        s.config(),
+                        environment,
+                        version,
+                        dryRun,
+                        System.getProperty("user.name"),
+                        options,
+                        sa,
+                        now));
         String id = ReleaseIds.workflowId(rb.name(), environment, version);
         WorkflowOptions.Builder wo =
             WorkflowOptions.newBuilder()

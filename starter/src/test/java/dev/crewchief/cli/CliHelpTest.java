@@ -72,7 +72,23 @@ class CliHelpTest {
         "approve --version|Missing required parameters: '<release>', '<gate>'",
         "aprove release-x gate|Did you mean: crewchief approve?",
         "start atmosphere-deploy --env prod|Missing required options: '--version=VERSION',"
-            + " '--driver=NAME'"
+            + " '--driver=NAME'",
+        // Refused before anything connects or an embedded server starts.
+        "--config ../deploy/examples/randopony.yaml start randopony-promote --env prod --version"
+            + " 2014r1 --previous 2013r1 --dry-run --approve-as ken|crewchief: --approve-as ken:"
+            + " nobody named may pass gate confirm-release (it needs crew-chief: doug); name one of"
+            + " them, e.g. --approve-as doug",
+        "--config ../deploy/examples/atmosphere.yaml start atmosphere-deploy --env prod --version"
+            + " 36-1 --driver andy|crewchief: --driver andy does not hold the role driver in prod"
+            + " (driver: sgregory, cdosborn; see environments.prod.approvers in",
+        "--config ../deploy/examples/atmosphere.yaml start atmosphere-release --env prod --version"
+            + " 36-1 --crew-chief sgregory --driver andy --window 2099-01-13T16:00:00Z|crewchief:"
+            + " --crew-chief sgregory does not hold the role crew-chief in prod",
+        "--config ../deploy/examples/atmosphere.yaml start atmosphere-release --env prod --version"
+            + " 36-1 --crew-chief andy --driver sgregory --window 2020-01-13T16:00:00Z|is in the"
+            + " past (it is now ",
+        "--config ../deploy/examples/randopony.yaml start randopony-staging --env nosuch"
+            + " --version 2014r1|environments.nosuch: unknown environment 'nosuch'; known: prod"
       })
   void aUsageErrorSaysWhatIsWrong(String command, String message) {
     String[] r = runCapturingErr(command);

@@ -95,34 +95,12 @@ public final class ConfigChecks {
     return new HostRef(name, h.address(), port, h.user(), h.privateKey(), h.knownHosts());
   }
 
-  /** Checks that a person named on the command line is one of the environment's people. */
-  public void person(String env, String person) {
-    EnvironmentConfig e = config.environment(env);
-    boolean known =
-        e.approvers() != null
-            && e.approvers().values().stream().anyMatch(l -> l != null && l.contains(person));
-    if (!known) {
-      throw error(
-          "environments." + env + ".approvers",
-          "'"
-              + person
-              + "' is not one of this environment's people ("
-              + String.join(
-                  ", ",
-                  e.approvers() == null
-                      ? List.of()
-                      : e.approvers().values().stream().flatMap(List::stream).distinct().toList())
-              + ")");
-    }
-  }
-
   /**
    * Checks that a person named on the command line holds the role a gate of theirs needs: a
    * release's crew chief must be one of the environment's crew chiefs, its driver one of its
    * drivers, or nobody allowed could pass the gate that waits for them.
    */
   public void role(String env, String person, String role, String option) {
-    person(env, person);
     EnvironmentConfig e = config.environment(env);
     List<String> holders = e.approvers().get(role);
     if (holders == null || !holders.contains(person)) {
