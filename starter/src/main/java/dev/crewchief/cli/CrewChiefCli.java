@@ -1,6 +1,8 @@
 package dev.crewchief.cli;
 
 import dev.crewchief.config.ConfigException;
+import dev.crewchief.worker.TemporalConnection;
+import io.grpc.StatusRuntimeException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
@@ -42,6 +44,7 @@ public final class CrewChiefCli {
   }
 
   public static int run(String[] args, Map<String, String> env) {
+    TemporalConnection.quietGrpcLogging();
     CrewChiefCli cli = new CrewChiefCli();
     cli.env = env;
     CommandLine cmd = new CommandLine(cli);
@@ -66,12 +69,37 @@ public final class CrewChiefCli {
             err.flush();
             return 1;
           }
+          // What the server said, in a line instead of a stack trace.
+          StatusRuntimeException status = statusOf(ex);
+          if (status != null) {
+            err.println(
+                status.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE
+                    ? "crewchief: Temporal became unreachable: "
+                        + TemporalConnection.describe(status)
+                        + " (whether the request was done, `crewchief status` tells once it is"
+                        + " back)"
+                    : "crewchief: Temporal refused the request: "
+                        + status.getStatus().getCode()
+                        + ": "
+                        + TemporalConnection.describe(status));
+            err.flush();
+            return 1;
+          }
           throw ex;
         });
     int code = cmd.execute(args);
     cmd.getOut().flush();
     cmd.getErr().flush();
     return code;
+  }
+
+  private static StatusRuntimeException statusOf(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof StatusRuntimeException s) {
+        return s;
+      }
+    }
+    return null;
   }
 
   Session session() {

@@ -37,6 +37,9 @@ final class ListCmd implements Callable<Integer> {
           "timed-out", "TimedOut",
           "timedout", "TimedOut");
 
+  /** How long a running release's worker has to say its step, once per listing. */
+  static final int QUERY_SECONDS = 3;
+
   @ParentCommand CrewChiefCli cli;
 
   @CommandLine.Mixin CrewChiefCli.HelpOption help;
@@ -70,6 +73,13 @@ final class ListCmd implements Callable<Integer> {
         throw new IllegalArgumentException(
             "'" + v + "' is not a valid filter value (letters, digits, '.', '_', '-')");
       }
+    }
+    if (runbook != null && Runbooks.all().find(runbook) == null) {
+      throw new IllegalArgumentException(
+          "--runbook '"
+              + runbook
+              + "' is not a runbook this crewchief knows; the known runbooks are: "
+              + String.join(", ", Runbooks.all().names()));
     }
     String executionStatus = null;
     if (status != null) {
@@ -116,6 +126,7 @@ final class ListCmd implements Callable<Integer> {
               + " "
               + StatusCmd.pad("STATE", 16)
               + " STEP");
+      boolean workerAnswers = true;
       for (WorkflowExecutionInfo i : all) {
         String id = i.getExecution().getWorkflowId();
         String[] parts = parse(id);
@@ -134,12 +145,16 @@ final class ListCmd implements Callable<Integer> {
         String releaseState = Releases.keyword(i, SearchAttributes.STATUS);
         String step = Releases.keyword(i, SearchAttributes.STEP);
         if (step == null && Releases.running(i)) {
-          try {
-            ReleaseProgress p = Releases.progress(client, id);
+          // Not recorded in a search attribute (the embedded server, or no workflow task yet):
+          // ask the release, briefly, and not again once no worker has answered.
+          ReleaseProgress p =
+              workerAnswers ? Releases.progressWithin(client, id, QUERY_SECONDS) : null;
+          if (p == null) {
+            workerAnswers = false;
+            step = "? (no worker answered)";
+          } else {
             step = p.currentStep();
             releaseState = p.status().name();
-          } catch (RuntimeException e) {
-            step = "?";
           }
         }
         cli.out.println(

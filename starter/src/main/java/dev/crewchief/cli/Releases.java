@@ -2,6 +2,7 @@ package dev.crewchief.cli;
 
 import dev.crewchief.release.ReleaseControl;
 import dev.crewchief.release.ReleaseProgress;
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.temporal.api.common.v1.Payload;
@@ -24,6 +25,9 @@ import io.temporal.failure.ApplicationFailure;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /** Finding releases and reading their state. */
 final class Releases {
@@ -141,20 +145,26 @@ final class Releases {
   }
 
   /**
-   * The release's live progress, or null when no worker answers the query within the time: a query
-   * waits for a worker, and one that does not run must not keep a person waiting.
+   * The release's live progress, or null when no worker answers the query within the time. A query
+   * is answered by a worker, and the SDK retries one that no worker picks up for a minute: the
+   * deadline of a gRPC context bounds the call and the SDK's retries together, in this thread, so
+   * nobody is kept waiting and nothing is left running behind.
    */
   static ReleaseProgress progressWithin(WorkflowClient client, String id, int seconds) {
-    java.util.concurrent.CompletableFuture<ReleaseProgress> f =
-        java.util.concurrent.CompletableFuture.supplyAsync(() -> progress(client, id));
-    try {
-      return f.get(seconds, java.util.concurrent.TimeUnit.SECONDS);
-    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
-      f.cancel(true);
+    ScheduledExecutorService timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "query-deadline");
+              t.setDaemon(true);
+              return t;
+            });
+    try (Context.CancellableContext bounded =
+        Context.current().withDeadlineAfter(seconds, TimeUnit.SECONDS, timer)) {
+      return bounded.call(() -> progress(client, id));
+    } catch (Exception noAnswer) {
       return null;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return null;
+    } finally {
+      timer.shutdownNow();
     }
   }
 
@@ -214,8 +224,8 @@ final class Releases {
                 ? "refused: " + why
                 : "release " + id + " failed at once: " + why);
       }
-      try {
-        ReleaseProgress p = progress(client, id);
+      ReleaseProgress p = progressWithin(client, id, 5);
+      if (p != null) {
         if (p.laneHeld() || p.lane() == null && !p.currentStep().equals("starting")) {
           return;
         }
@@ -228,9 +238,7 @@ final class Releases {
             return;
           }
         }
-      } catch (RuntimeException notYet) {
-        // No workflow task has run yet: keep waiting.
-      }
+      } // else no workflow task has run yet: keep waiting.
       try {
         Thread.sleep(100);
       } catch (InterruptedException e) {

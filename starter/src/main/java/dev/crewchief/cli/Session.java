@@ -5,7 +5,6 @@ import dev.crewchief.config.LoadedConfig;
 import dev.crewchief.worker.ConfigLoader;
 import dev.crewchief.worker.EmbeddedRuntime;
 import dev.crewchief.worker.TemporalConnection;
-import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import java.io.IOException;
@@ -77,19 +76,15 @@ final class Session implements AutoCloseable {
                 + " while it lives");
       }
       try {
-        embedded = EmbeddedRuntime.start(7233, config(), env);
+        embedded = EmbeddedRuntime.start(7233, connection.namespace(), config(), env);
       } catch (IOException e) {
         throw new ConfigException(
             "cannot start the embedded Temporal server: " + e.getMessage(), e);
       }
     }
-    stubs = connection.connect();
-    try {
-      stubs.blockingStub().getSystemInfo(GetSystemInfoRequest.getDefaultInstance());
-    } catch (RuntimeException e) {
-      throw new ConfigException(
-          "cannot reach Temporal at " + connection.target() + ": " + e.getMessage());
-    }
+    // Reaches the server and checks the namespace: a namespace that does not exist is named as
+    // such, not answered with "no release" by every command.
+    stubs = connection.open();
     client = connection.client(stubs);
     return client;
   }
@@ -100,6 +95,11 @@ final class Session implements AutoCloseable {
 
   String namespace() {
     return connection.namespace();
+  }
+
+  /** The connection's settings (for messages: the target and where it was configured). */
+  TemporalConnection connection() {
+    return connection;
   }
 
   private static boolean listening(String target) {

@@ -31,6 +31,9 @@ final class StatusCmd implements Callable<Integer> {
 
   @picocli.CommandLine.Mixin CrewChiefCli.HelpOption help;
 
+  /** How long a worker has to answer: a person is waiting. */
+  static final int QUERY_SECONDS = 5;
+
   @Parameters(index = "0", description = "the release id")
   String release;
 
@@ -43,12 +46,15 @@ final class StatusCmd implements Callable<Integer> {
       String execution = Releases.statusName(d.getWorkflowExecutionInfo().getStatus());
       cli.out.println(release + ": " + execution);
       List<Pending.Step> pending = Pending.of(d, Instant.now());
-      ReleaseProgress p = Releases.progressWithin(client, release, 5);
+      // The steps and gates are the workflow's own state, which only a worker can answer for;
+      // the query is bounded, so a release without a worker still gets its answer at once.
+      // Where no worker has polled the release's task queue for two minutes, none will answer:
+      // the query is not even tried.
+      String queue = d.getWorkflowExecutionInfo().getTaskQueue();
+      boolean polls = workerPolls(s, queue);
+      ReleaseProgress p = polls ? Releases.progressWithin(client, release, QUERY_SECONDS) : null;
       if (p == null) {
-        cli.out.println(
-            "(no live progress: no worker answered within 5 s; `crewchief report "
-                + release
-                + "` reads the history)");
+        cli.out.println(noAnswer(d, queue, polls));
         for (Pending.Step st : pending) {
           cli.out.println("  now: " + st.activity() + ": " + st.line());
         }
@@ -57,6 +63,44 @@ final class StatusCmd implements Callable<Integer> {
       }
       cli.out.flush();
       return execution.equals("RUNNING") || execution.equals("COMPLETED") ? 0 : 1;
+    }
+  }
+
+  /**
+   * What it means that no worker answered: the release's steps and gates live in the workflow,
+   * which only a worker can run; the server still knows the pending steps and the history.
+   */
+  private String noAnswer(DescribeWorkflowExecutionResponse d, String queue, boolean polls) {
+    String why =
+        polls
+            ? "no worker answered within "
+                + QUERY_SECONDS
+                + " s (one polls task queue '"
+                + queue
+                + "', but is busy or has just gone)"
+            : "no worker to answer: none has polled task queue '"
+                + queue
+                + "' in the last two minutes";
+    boolean running = Releases.running(d.getWorkflowExecutionInfo());
+    return why
+        + ". "
+        + (running
+            ? "The release waits, losing nothing, until a worker runs"
+                + " (deploy/bin/crewchief-worker); its steps and gates show then. "
+            : "")
+        + "`crewchief report "
+        + release
+        + "` reads its history now.";
+  }
+
+  private static boolean workerPolls(Session s, String queue) {
+    if (s.embedded() || queue.isEmpty()) {
+      return true;
+    }
+    try {
+      return Releases.workerPolls(s.stubs(), s.namespace(), queue);
+    } catch (RuntimeException e) {
+      return true; // cannot tell: the bounded query will
     }
   }
 

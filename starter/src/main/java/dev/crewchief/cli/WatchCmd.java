@@ -2,15 +2,18 @@ package dev.crewchief.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.ByteString;
+import dev.crewchief.worker.TemporalConnection;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.HistoryEventFilterType;
 import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
 import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest;
 import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse;
 import io.temporal.client.WorkflowClient;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -20,6 +23,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
@@ -44,21 +48,36 @@ final class WatchCmd implements Callable<Integer> {
 
   @picocli.CommandLine.Mixin CrewChiefCli.HelpOption help;
 
+  /** How long a watch rides out a server it cannot reach, unless told otherwise. */
+  static final Duration OUTAGE_LIMIT = Duration.ofMinutes(5);
+
   @Parameters(index = "0", description = "the release id")
   String release;
 
+  @Option(
+      names = "--give-up-after",
+      paramLabel = "DURATION",
+      description =
+          "stop watching (exit 1) when Temporal has been unreachable this long, ISO-8601"
+              + " (default: PT5M); a shorter outage, such as a restart, is ridden out")
+  Duration giveUpAfter = OUTAGE_LIMIT;
+
   @Override
   public Integer call() {
+    if (giveUpAfter.isNegative() || giveUpAfter.isZero()) {
+      throw new IllegalArgumentException(
+          "--give-up-after " + giveUpAfter + " is not a positive duration (e.g. PT30S, PT5M)");
+    }
     try (Session s = cli.session()) {
       WorkflowClient client = s.client(false);
       Releases.describe(s.stubs(), s.namespace(), release);
-      return follow(client, s, release, cli.out);
+      return new Follower(s, release, cli.out, System.console() != null, giveUpAfter).run();
     }
   }
 
   /** Follows the release until it closes; 0 when it completed, 1 otherwise. */
   static int follow(WorkflowClient client, Session s, String id, PrintWriter out) {
-    return new Follower(s, id, out, System.console() != null).run();
+    return new Follower(s, id, out, System.console() != null, OUTAGE_LIMIT).run();
   }
 
   /** One watch: where it is in the history, and what it knows of the steps seen so far. */
@@ -70,15 +89,17 @@ final class WatchCmd implements Callable<Integer> {
     private final Map<Long, String> steps = new HashMap<>();
     private int running;
     private String lastProgress = "";
-    private boolean lostServer;
+    private final Duration outageLimit;
+    private Instant lostSince;
     private boolean barShown;
     private long lastEventId;
 
-    Follower(Session s, String id, PrintWriter out, boolean terminal) {
+    Follower(Session s, String id, PrintWriter out, boolean terminal, Duration outageLimit) {
       this.s = s;
       this.id = id;
       this.out = out;
       this.terminal = terminal;
+      this.outageLimit = outageLimit;
     }
 
     int run() {
@@ -104,26 +125,22 @@ final class WatchCmd implements Callable<Integer> {
                               HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
                           .setNextPageToken(token)
                           .build());
-          if (lostServer) {
-            line(Instant.now(), "reached Temporal again");
-            lostServer = false;
-          }
+          reachedAgain();
         } catch (StatusRuntimeException e) {
           Status.Code code = e.getStatus().getCode();
           if (code == Status.Code.DEADLINE_EXCEEDED) {
-            progress();
+            // The long poll's own end, with nothing new; or a server that does not answer at
+            // all (a network that drops everything), which a quick question tells apart.
+            if (serverAnswers()) {
+              reachedAgain();
+              progress();
+            } else {
+              outage(e);
+            }
             continue;
           }
-          if (code == Status.Code.UNAVAILABLE) {
-            if (!lostServer) {
-              line(
-                  Instant.now(),
-                  "lost Temporal ("
-                      + e.getStatus().getDescription()
-                      + "); trying again every 2 s, Ctrl-C to stop watching");
-              lostServer = true;
-            }
-            sleep(2000);
+          if (unreachable(e) || (lostSince != null && comingBack(code))) {
+            outage(e);
             continue;
           }
           if (longPoll && (code == Status.Code.UNKNOWN || code == Status.Code.INTERNAL)) {
@@ -151,11 +168,99 @@ final class WatchCmd implements Callable<Integer> {
           sleep(500);
         } else if (token.isEmpty() && page.getHistory().getEventsCount() == 0) {
           // A history with no next page and no events: the release has closed.
-          return Releases.statusName(Releases.describe(s.stubs(), s.namespace(), id).getStatus())
-                  .equals("COMPLETED")
-              ? 0
-              : 1;
+          try {
+            return Releases.statusName(Releases.describe(s.stubs(), s.namespace(), id).getStatus())
+                    .equals("COMPLETED")
+                ? 0
+                : 1;
+          } catch (StatusRuntimeException e) {
+            if (!unreachable(e)) {
+              throw e;
+            }
+            outage(e);
+          }
         }
+      }
+    }
+
+    /**
+     * The server is gone (stopped, restarting, the network between): nothing to do with the
+     * release, which goes on where it runs.
+     */
+    private static boolean unreachable(StatusRuntimeException e) {
+      return e.getStatus().getCode() == Status.Code.UNAVAILABLE;
+    }
+
+    /**
+     * What a server says while it starts again (its namespaces not loaded yet, internal errors):
+     * part of the outage, not the release's end, within the same bound.
+     */
+    private static boolean comingBack(Status.Code code) {
+      return code == Status.Code.NOT_FOUND
+          || code == Status.Code.UNKNOWN
+          || code == Status.Code.INTERNAL
+          || code == Status.Code.RESOURCE_EXHAUSTED;
+    }
+
+    private boolean serverAnswers() {
+      try {
+        s.stubs()
+            .blockingStub()
+            .withDeadlineAfter(5, TimeUnit.SECONDS)
+            .getSystemInfo(GetSystemInfoRequest.getDefaultInstance());
+        return true;
+      } catch (StatusRuntimeException e) {
+        return false;
+      }
+    }
+
+    /**
+     * Rides out an outage: says so once, tries again every two seconds (without gRPC's growing
+     * reconnect backoff, so a server back up is seen within seconds), and gives up with a clear
+     * refusal once the outage has lasted longer than the limit.
+     */
+    private void outage(StatusRuntimeException e) {
+      Instant now = Instant.now();
+      String target = s.connection().target();
+      if (lostSince == null) {
+        lostSince = now;
+        line(
+            now,
+            "Temporal at "
+                + target
+                + " is unreachable ("
+                + TemporalConnection.describe(e)
+                + "): trying again every 2 s for up to "
+                + HistoryReport.took(outageLimit)
+                + " (Ctrl-C to stop watching; the release does not depend on it)");
+        out.flush();
+      } else if (Duration.between(lostSince, now).compareTo(outageLimit) > 0) {
+        out.flush();
+        throw new Releases.Refused(
+            "Temporal at "
+                + target
+                + " has been unreachable since "
+                + TIME.format(lostSince)
+                + " UTC (more than "
+                + HistoryReport.took(outageLimit)
+                + "): stopped watching. The release itself is not affected; once the server is"
+                + " back, `crewchief watch "
+                + id
+                + "` again, or `crewchief status "
+                + id
+                + "`");
+      }
+      sleep(2000);
+      s.stubs().getRawChannel().resetConnectBackoff();
+    }
+
+    private void reachedAgain() {
+      if (lostSince != null) {
+        Instant now = Instant.now();
+        line(
+            now,
+            "reached Temporal again after " + HistoryReport.took(Duration.between(lostSince, now)));
+        lostSince = null;
       }
     }
 
@@ -231,8 +336,7 @@ final class WatchCmd implements Callable<Integer> {
                 "WAITING     until "
                     + until
                     + " ("
-                    + HistoryReport.took(
-                        java.time.Duration.ofSeconds(t.getStartToFireTimeout().getSeconds()))
+                    + HistoryReport.took(Duration.ofSeconds(t.getStartToFireTimeout().getSeconds()))
                     + ")");
           }
         }

@@ -28,6 +28,16 @@ final class Crewchief {
   }
 
   Result run(String... args) throws Exception {
+    Process p = start(args);
+    String out = new String(p.getInputStream().readAllBytes());
+    assertTrue(p.waitFor(10, TimeUnit.MINUTES), "CLI timed out: " + String.join(" ", args));
+    System.out.println(
+        "$ crewchief " + String.join(" ", args) + "\n" + out + "(exit " + p.exitValue() + ")");
+    return new Result(p.exitValue(), out);
+  }
+
+  /** Starts the CLI and returns the process, its output (stdout and stderr) to be read. */
+  Process start(String... args) throws Exception {
     List<String> cmd =
         new ArrayList<>(
             List.of(
@@ -41,12 +51,7 @@ final class Crewchief {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().remove("TEMPORAL_ADDRESS");
     pb.environment().putAll(env);
-    Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertTrue(p.waitFor(10, TimeUnit.MINUTES), "CLI timed out: " + String.join(" ", args));
-    System.out.println(
-        "$ crewchief " + String.join(" ", args) + "\n" + out + "(exit " + p.exitValue() + ")");
-    return new Result(p.exitValue(), out);
+    return pb.start();
   }
 
   /** Polls {@code crewchief status} until its output contains the text. */

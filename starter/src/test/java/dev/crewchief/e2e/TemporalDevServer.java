@@ -55,6 +55,23 @@ final class TemporalDevServer {
     return shared;
   }
 
+  /**
+   * A server of the caller's own beside the shared one (its own ports and SQLite file), for a test
+   * that stops it; the caller kills it when done.
+   */
+  static TemporalDevServer startOwn(Path dir) {
+    try {
+      Files.createDirectories(dir);
+      Files.deleteIfExists(dir.resolve("temporal.db"));
+      TemporalDevServer own = new TemporalDevServer(binary(), dir);
+      own.start();
+      Runtime.getRuntime().addShutdownHook(new Thread(own::kill));
+      return own;
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** The CLI installed by deploy/test.sh, or one named by CREWCHIEF_TEMPORAL_BIN or on PATH. */
   static Path binary() {
     String named = System.getenv("CREWCHIEF_TEMPORAL_BIN");

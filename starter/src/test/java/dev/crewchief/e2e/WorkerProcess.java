@@ -48,6 +48,14 @@ final class WorkerProcess implements AutoCloseable {
     }
   }
 
+  /** Waits for the worker to end by itself; its exit code. */
+  int awaitExit(int seconds) throws InterruptedException {
+    if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+      throw new AssertionError("the worker did not exit within " + seconds + " s:\n" + logText());
+    }
+    return process.exitValue();
+  }
+
   boolean alive() {
     return process != null && process.isAlive();
   }

@@ -5,6 +5,7 @@ import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
 import io.temporal.internal.testservice.TestServicesStarter;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
@@ -32,13 +33,19 @@ public final class EmbeddedRuntime {
     void close();
   }
 
-  public static Handle start(int port, LoadedConfig config, Map<String, String> env)
-      throws IOException {
+  /**
+   * Starts the server and a worker polling in the namespace the client side uses (the test server
+   * takes any name), so that TEMPORAL_NAMESPACE without an address still finds its worker.
+   */
+  public static Handle start(
+      int port, String namespace, LoadedConfig config, Map<String, String> env) throws IOException {
     EmbeddedServer server = EmbeddedServer.start(port);
     WorkflowServiceStubs stubs =
         WorkflowServiceStubs.newServiceStubs(
             WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + port).build());
-    WorkflowClient client = WorkflowClient.newInstance(stubs);
+    WorkflowClient client =
+        WorkflowClient.newInstance(
+            stubs, WorkflowClientOptions.newBuilder().setNamespace(namespace).build());
     CrewChiefWorker worker = CrewChiefWorker.start(client, config, env);
     log.info("embedded Temporal server and worker on 127.0.0.1:{}", port);
     return () -> {

@@ -2,8 +2,7 @@ package dev.crewchief.worker;
 
 import dev.crewchief.config.ConfigException;
 import dev.crewchief.config.LoadedConfig;
-import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
-import io.temporal.client.WorkflowClient;
+import io.grpc.StatusRuntimeException;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,7 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code crewchief-worker [--config FILE]}: runs the worker against the configured Temporal server
- * until SIGTERM, then finishes the tasks in hand. Exit 2 on a configuration error.
+ * until SIGTERM, then finishes the tasks in hand. Exit 2 on a configuration error (the config file,
+ * the Temporal settings, a server that cannot be reached or lacks the namespace), with the reason.
  */
 public final class WorkerMain {
   private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
@@ -39,33 +39,31 @@ public final class WorkerMain {
         System.exit(2);
       }
     }
+    TemporalConnection.quietGrpcLogging();
     Map<String, String> env = System.getenv();
     LoadedConfig config;
     TemporalConnection connection;
+    WorkflowServiceStubs stubs;
+    CrewChiefWorker worker;
     try {
       ConfigLoader loader = new ConfigLoader(env);
       config = loader.load(loader.locate(flag));
+      // The settings are checked before anything connects; open() then reaches the server and
+      // asks for the namespace, so a wrong one is named here rather than deep in the SDK's start.
       connection = TemporalConnection.fromEnvironment(env);
+      stubs = connection.open();
+      worker = CrewChiefWorker.start(connection.client(stubs), config, env);
     } catch (ConfigException e) {
       System.err.println("crewchief-worker: configuration error: " + e.getMessage());
       System.exit(2);
       return;
-    }
-    WorkflowServiceStubs stubs = connection.connect();
-    try {
-      stubs.blockingStub().getSystemInfo(GetSystemInfoRequest.getDefaultInstance());
-    } catch (RuntimeException e) {
+    } catch (StatusRuntimeException e) {
       System.err.println(
-          "crewchief-worker: cannot reach Temporal at "
-              + connection.target()
-              + ": "
-              + e.getMessage()
-              + " (set TEMPORAL_ADDRESS)");
-      System.exit(2);
+          "crewchief-worker: Temporal refused to start the worker: "
+              + TemporalConnection.describe(e));
+      System.exit(1);
       return;
     }
-    WorkflowClient client = connection.client(stubs);
-    CrewChiefWorker worker = CrewChiefWorker.start(client, config, env);
     log.info(
         "worker polling task queue '{}' on {} namespace {} with config {}",
         config.config().taskQueueOrDefault(),
