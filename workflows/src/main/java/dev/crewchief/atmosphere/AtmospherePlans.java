@@ -56,7 +56,7 @@ final class AtmospherePlans {
   /**
    * What can be checked of an environment's settings before a start: the site always; deployment
    * day where the environment configures one (a proxy or databases); the release's calendar where
-   * it configures one. People are checked at the start, against the options.
+   * it configures one (a notice or a changelog). People are checked at the start, against the options.
    */
   void check(String env) {
     AtmosphereConfig a = settings(env);
@@ -66,7 +66,9 @@ final class AtmospherePlans {
     if (a.proxy() != null || a.databases() != null || a.maintenance() != null) {
       day(env, true);
     }
-    if (a.release() != null) {
+    // release.message alone is deployment day's maintenance message; the calendar is configured
+    // once the release names its notice or changelog.
+    if (a.release() != null && (a.release().notice() != null || a.release().changelog() != null)) {
       releaseSettings(env);
     }
     if (a.beta() != null) {
