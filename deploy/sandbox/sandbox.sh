@@ -2,7 +2,9 @@
 # A local stand-in for RandoPony's shared host, for tests and rehearsals (run as root):
 #   sandbox.sh up DIR [RELEASES...]   sshd on 127.0.0.1 (own host key, key-only user), nginx run by
 #                                     that user, app dirs as the hosting control panel makes them,
-#                                     and DIR/crewchief.yaml + DIR/sandbox.env describing it all
+#                                     and DIR/crewchief.yaml + DIR/sandbox.env describing it all;
+#                                     also a second app laid out otherwise (pony-express, see
+#                                     below) in the environment SANDBOX_ENV-express
 #   sandbox.sh down DIR               stops everything the sandbox user runs and removes the user
 # SANDBOX_USER (default ccsandbox) names the local user; SANDBOX_ENV (default sandbox) the
 # environment in crewchief.yaml. Every command sshd runs for the user is logged in DIR/commands.log.
@@ -32,7 +34,9 @@ RELEASES=("$@"); [ ${#RELEASES[@]} -gt 0 ] || RELEASES=(2013r1 2014r1 2015r1)
 
 need=()
 for pb in openssh-server:/usr/sbin/sshd openssh-client:/usr/bin/ssh-keygen nginx-light:/usr/sbin/nginx \
-  supervisor:/usr/bin/supervisord curl:/usr/bin/curl python3-venv:/usr/lib/python3.11/venv procps:/usr/bin/pgrep; do
+  supervisor:/usr/bin/supervisord curl:/usr/bin/curl python3-venv:/usr/lib/python3.11/venv procps:/usr/bin/pgrep \
+  python3-setuptools:/usr/lib/python3/dist-packages/setuptools python3-wheel:/usr/lib/python3/dist-packages/wheel \
+  python3-setuptools-whl:/usr/share/doc/python3-setuptools-whl python3-wheel-whl:/usr/share/doc/python3-wheel-whl; do
   [ -e "${pb#*:}" ] || need+=("${pb%%:*}")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -109,20 +113,20 @@ CONF
 NGINX="/usr/sbin/nginx -p $N/ -e $N/logs/error.log -c $N/conf/nginx.conf"
 
 # The hosting control panel: one app dir per release, with its start/stop scripts and templates.
-mkdir -p "$H/webapps" "$H/archive"
-declare -A PORTS
-for r in "${RELEASES[@]}"; do
-  PORTS[$r]=$(free_port)
-  A="$H/webapps/randopony$r"; mkdir -p "$A/bin" "$A/myapp"
+# control_panel_app NAME RELEASE PORT MODULE: the app dir NAME+RELEASE, whose bin/start runs
+# `venv/bin/python -m MODULE INI` (the deployment points it at staging.ini or production.ini).
+control_panel_app() {
+  local A="$H/webapps/$1$2"
+  mkdir -p "$A/bin" "$A/myapp"
   echo "template app created by the control panel" > "$A/myapp/index.py"
-  printf '[app:main]\n\n[server:main]\nport = %s\n' "${PORTS[$r]}" > "$A/development.ini"
-  cat > "$A/bin/start" <<'SH'
+  printf '[app:main]\n\n[server:main]\nport = %s\n' "$3" > "$A/development.ini"
+  sed "s/@MODULE@/$4/" > "$A/bin/start" <<'SH'
 #!/bin/sh
 # Start the app (made by the hosting control panel).
 APP_DIR=$(cd "$(dirname "$0")/.." && pwd)
 cd "$APP_DIR" || exit 1
 if [ -f app.pid ] && kill -0 "$(cat app.pid)" 2>/dev/null; then echo "already running"; exit 0; fi
-setsid nohup "$APP_DIR/venv/bin/python" -m randopony.app "$APP_DIR/development.ini" >> "$APP_DIR/pyramid.log" 2>&1 < /dev/null &
+setsid nohup "$APP_DIR/venv/bin/python" -m @MODULE@ "$APP_DIR/development.ini" >> "$APP_DIR/pyramid.log" 2>&1 < /dev/null &
 echo $! > app.pid
 echo "started $(cat app.pid)"
 SH
@@ -138,7 +142,28 @@ fi
 rm -f app.pid
 SH
   chmod 755 "$A/bin/start" "$A/bin/stop"
+}
+mkdir -p "$H/webapps" "$H/archive"
+declare -A PORTS
+for r in "${RELEASES[@]}"; do
+  PORTS[$r]=$(free_port)
+  control_panel_app randopony "$r" "${PORTS[$r]}" randopony.app
 done
+
+# A second app, laid out as current Python projects are (deploy/sandbox/pony-express: a
+# pyproject.toml, a src/ layout, its own distribution name, a dependency, supervisor's config under
+# etc/), deployed from a developer's checkout of it: a copy in DIR/checkouts with the wheelhouse
+# pip installs from on a host without an index (built offline by wheelhouse.sh).
+declare -A EXPRESS_PORTS
+for r in "${RELEASES[@]}"; do
+  EXPRESS_PORTS[$r]=$(free_port)
+  control_panel_app ponyexpress "$r" "${EXPRESS_PORTS[$r]}" ponyexpress.app
+done
+EXPRESS_SRC="$DIR/checkouts/pony-express"
+rm -rf "$EXPRESS_SRC"; mkdir -p "$DIR/checkouts"
+cp -r "$here/pony-express" "$EXPRESS_SRC"
+rm -rf "$EXPRESS_SRC"/build "$EXPRESS_SRC"/src/*.egg-info "$EXPRESS_SRC"/wheelhouse
+"$here/wheelhouse.sh" "$EXPRESS_SRC/wheelhouse" "$here/cuesheet" >/dev/null
 chown -R "$U:" "$H"
 runuser -u "$U" -- $NGINX -t 2>/dev/null
 runuser -u "$U" -- $NGINX
@@ -150,6 +175,8 @@ NGINX_PORT=$NGINX_PORT
 SANDBOX_USER=$U
 SANDBOX_DIR=$DIR
 SANDBOX_ENV=$E
+EXPRESS_ENV=$E-express
+EXPRESS_SOURCE=$EXPRESS_SRC
 ENV
 {
   cat <<YAML
@@ -192,6 +219,51 @@ YAML
         testCommand: $NGINX -t
         reloadCommand: $NGINX -s reload
         probeUrl: http://127.0.0.1:$NGINX_PORT/
+  # The second app: its own environment on the same host (own app dirs, ports and domains).
+  cat <<YAML
+  $E-express:
+    approvers:
+      crew-chief: [alice]
+      driver: [bob]
+    hosts:
+      webfaction:
+        address: 127.0.0.1
+        port: $SSH_PORT
+        user: $U
+        privateKey: file:$DIR/client_ed25519
+        knownHosts: $DIR/known_hosts
+    gates:
+      confirm-release: { roles: [crew-chief], timeout: PT2H, remindEvery: PT30M, onTimeout: ROLLBACK }
+    randopony:
+      host: webfaction
+      appName: ponyexpress
+      webappsDir: $H/webapps
+      sourceDir: $EXPRESS_SRC
+      codeDirName: pony-express
+      python: /usr/bin/python3
+      supervisord: /usr/bin/supervisord
+      supervisorctl: /usr/bin/supervisorctl
+      archiveDir: $H/archive
+      stagingDomain: express.staging.test
+      productionDomain: express.production.test
+      templateFiles: [myapp, development.ini]
+      distribution: pony-express
+      packageDir: src/ponyexpress
+      credentialFiles: [src/ponyexpress/private_credentials.py]
+      supervisorConf: etc/supervisord.conf
+      packages: { wheelhouse: wheelhouse }
+      probe: { status: 200, text: "<title>Pony Express</title>" }
+      releasePorts:
+YAML
+  for r in "${RELEASES[@]}"; do echo "        \"$r\": ${EXPRESS_PORTS[$r]}"; done
+  cat <<YAML
+      nginx:
+        sitesDir: $N/sites
+        listen: 127.0.0.1:$NGINX_PORT
+        pidFile: $N/nginx.pid
+        testCommand: $NGINX -t
+        reloadCommand: $NGINX -s reload
+        probeUrl: http://127.0.0.1:$NGINX_PORT/
 YAML
 } > "$DIR/crewchief.yaml"
-echo "sandbox up: ssh $U@127.0.0.1:$SSH_PORT, nginx 127.0.0.1:$NGINX_PORT, releases ${RELEASES[*]}, config $DIR/crewchief.yaml"
+echo "sandbox up: ssh $U@127.0.0.1:$SSH_PORT, nginx 127.0.0.1:$NGINX_PORT, releases ${RELEASES[*]} of randopony ($E) and ponyexpress ($E-express), config $DIR/crewchief.yaml"

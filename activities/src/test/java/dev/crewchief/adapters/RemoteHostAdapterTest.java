@@ -14,6 +14,7 @@ import dev.crewchief.activities.LinkSiteRequest;
 import dev.crewchief.activities.PathFacts;
 import dev.crewchief.activities.ProbeRequest;
 import dev.crewchief.activities.SiteRequest;
+import dev.crewchief.activities.SourceRequirement;
 import dev.crewchief.activities.SyncRequest;
 import dev.crewchief.activities.SyncResult;
 import dev.crewchief.adapters.nginx.NginxProxyActivitiesImpl;
@@ -358,7 +359,24 @@ class RemoteHostAdapterTest {
     proxy.switchSite(new SiteRequest("detach", host, nginx, domain, null, false));
     ApplicationFailure detached = assertThrows(ApplicationFailure.class, () -> proxy.probe(probe));
     assertEquals("ProbeFailed", detached.getType());
-    assertTrue(detached.getOriginalMessage().contains("503"), detached.getOriginalMessage());
+    assertTrue(
+        detached
+            .getOriginalMessage()
+            .endsWith("; expected 200 containing 'hello-app-" + appPort + "'"),
+        detached.getOriginalMessage());
+    // A probe that expects the detached answer's status, and no text, passes.
+    ActionResult status =
+        proxy.probe(
+            new ProbeRequest(
+                "p",
+                host,
+                "http://127.0.0.1:" + sandbox.nginxPort() + "/",
+                domain,
+                null,
+                false,
+                503));
+    assertTrue(status.output().startsWith("503 " + domain + " is not attached"), status.output());
+    assertTrue(status.action().endsWith("expecting 503"), status.action());
 
     // A block nginx rejects is put back and fails non-retryable; the site keeps serving.
     proxy.switchSite(new SiteRequest("attach", host, nginx, domain, appPort, false));
@@ -435,6 +453,189 @@ class RemoteHostAdapterTest {
             .rehearsed());
     assertTrue(proxy.probe(app).output().startsWith("200"), "a dry run changes nothing");
     run("rm -f " + link + " && " + nginx.reloadCommand());
+  }
+
+  @Test
+  void syncMirrorsTheSourceDeletingWhatItNoLongerHasButNeverWhatIsExcludedOrProtected(
+      @TempDir Path src) throws IOException {
+    Files.createDirectories(src.resolve("pkg"));
+    Files.createDirectories(src.resolve("old/deeper"));
+    Files.writeString(src.resolve("a.txt"), "one");
+    Files.writeString(src.resolve("pkg/b.py"), "print('b')");
+    Files.writeString(src.resolve("old/c.py"), "c");
+    Files.writeString(src.resolve("old/deeper/d.py"), "d");
+    Files.writeString(src.resolve("pyproject.toml"), "[project]");
+    // A developer's own database in the checkout is not the host's: never sent.
+    Files.writeString(src.resolve("pkg/dev.sqlite"), "local data");
+    String dest = sandbox.home() + "/mirror-test-" + System.nanoTime();
+    List<String> excludes = List.of("__pycache__", "*.pyc", "build");
+    List<String> protect = List.of("*.sqlite", "*.log", "data/uploads");
+    SyncRequest req =
+        new SyncRequest(
+            "sync", host, src.toString(), dest, excludes, false, true, protect, List.of());
+
+    SyncResult first = remote.syncDirectory(req);
+    assertEquals(
+        List.of("a.txt", "old/c.py", "old/deeper/d.py", "pkg/b.py", "pyproject.toml"),
+        first.uploaded());
+    assertEquals(List.of(), first.deleted());
+    // What the app and the install made on the host, none of it in the source.
+    run(
+        "cd "
+            + dest
+            + " && mkdir -p data/uploads build/lib pkg/__pycache__ && echo rows > app.sqlite && echo"
+            + " line > pkg/app.log && echo jpg > data/uploads/photo.jpg && echo x > build/lib/x.py"
+            + " && echo pyc > pkg/__pycache__/b.cpython-311.pyc && echo stray > stray.txt");
+
+    Files.delete(src.resolve("old/deeper/d.py"));
+    Files.delete(src.resolve("old/deeper"));
+    Files.delete(src.resolve("old/c.py"));
+    Files.delete(src.resolve("old"));
+    Files.delete(src.resolve("pyproject.toml"));
+    SyncResult second = remote.syncDirectory(req);
+    assertEquals(
+        List.of("old/c.py", "old/deeper/d.py", "pyproject.toml", "stray.txt"), second.deleted());
+    assertEquals(List.of(), second.uploaded());
+    assertEquals(
+        "uploaded 0 changed files (2 unchanged) from "
+            + src
+            + " to "
+            + host.describe()
+            + ":"
+            + dest
+            + "; deleted 4 no longer in the source (old/c.py, old/deeper/d.py, pyproject.toml,"
+            + " stray.txt); kept 5 not in the source that match __pycache__, *.pyc, build,"
+            + " *.sqlite, *.log, data/uploads",
+        second.action());
+    assertEquals(
+        "a.txt\napp.sqlite\nbuild/lib/x.py\ndata/uploads/photo.jpg\npkg/__pycache__/b.cpython-311.pyc\n"
+            + "pkg/app.log\npkg/b.py",
+        run("cd " + dest + " && find . -type f | sed 's#^./##' | sort").strip());
+    assertEquals(
+        "", run("cd " + dest + " && ls -d old 2>/dev/null || true").strip(), "emptied dirs go");
+    assertEquals("rows", run("cat " + dest + "/app.sqlite").strip());
+
+    // Again: nothing left to delete. And a request of before the mirror deletes nothing.
+    SyncResult third = remote.syncDirectory(req);
+    assertTrue(third.action().contains("; deleted nothing; kept 5"), third.action());
+    run("echo again > " + dest + "/stray.txt");
+    SyncResult old =
+        remote.syncDirectory(new SyncRequest("sync", host, src.toString(), dest, excludes, false));
+    assertEquals(List.of(), old.deleted());
+    assertEquals("again", run("cat " + dest + "/stray.txt").strip());
+  }
+
+  @Test
+  void aSourceWithoutWhatTheLayoutNeedsIsRefusedBeforeAnythingIsSent(@TempDir Path src)
+      throws IOException {
+    Files.writeString(src.resolve("staging.ini"), "[server:main]\nport = 1\n");
+    Files.createDirectories(src.resolve("etc"));
+    String dest = sandbox.home() + "/refused-test-" + System.nanoTime();
+    List<SourceRequirement> required =
+        List.of(
+            new SourceRequirement(List.of("pyproject.toml", "setup.py"), "the Python project"),
+            new SourceRequirement(List.of("staging.ini"), "the staging config"),
+            new SourceRequirement(
+                List.of("etc/supervisord.conf"),
+                "supervisor's config: set randopony.supervisorConf to its path"));
+    for (boolean dryRun : new boolean[] {true, false}) {
+      SyncRequest req =
+          new SyncRequest(
+              "sync", host, src.toString(), dest, List.of(), dryRun, true, List.of(), required);
+      ApplicationFailure f =
+          assertThrows(ApplicationFailure.class, () -> remote.syncDirectory(req));
+      assertEquals("SourceIncomplete", f.getType());
+      assertTrue(f.isNonRetryable());
+      assertEquals(
+          "source directory "
+              + src
+              + " has no pyproject.toml or setup.py (the Python project); no etc/supervisord.conf"
+              + " (supervisor's config: set randopony.supervisorConf to its path). Nothing was"
+              + " uploaded.",
+          f.getOriginalMessage());
+    }
+    assertEquals("absent", run("test -e " + dest + " || echo absent").strip());
+  }
+
+  @Test
+  void aToolNotOnTheSessionsPathIsRemoteToolMissingNamingTheToolAndTheSetting() {
+    String fix = "set app.pserve to the absolute path of pserve on the host";
+    Map<String, String> tools =
+        Map.of("pserve", fix, "/opt/nowhere/bin/python3", "set randopony.python");
+    record Case(String command, String message) {}
+    for (Case c :
+        List.of(
+            new Case(
+                "cd /tmp && pserve staging.ini",
+                "pserve was not found on "
+                    + host.describe()
+                    + " while step 'start' ran (exit 127: /bin/bash: line 1: pserve: command not"
+                    + " found): "
+                    + fix),
+            new Case(
+                "/opt/nowhere/bin/python3 -m venv /tmp/v",
+                "/opt/nowhere/bin/python3 was not found on "
+                    + host.describe()
+                    + " while step 'start' ran (exit 127: /bin/bash: line 1:"
+                    + " /opt/nowhere/bin/python3: No such file or directory): set"
+                    + " randopony.python"),
+            new Case(
+                "no-such-tool-here --version",
+                "no-such-tool-here was not found on "
+                    + host.describe()
+                    + " while step 'start' ran (exit 127: /bin/bash: line 1: no-such-tool-here:"
+                    + " command not found): install it there, or give its absolute path in the setting"
+                    + " that runs it (a non-interactive SSH session's PATH is not a login"
+                    + " shell's)"))) {
+      ApplicationFailure f =
+          assertThrows(
+              ApplicationFailure.class,
+              () ->
+                  remote.runCommand(new CommandRequest("start", host, c.command(), false, tools)));
+      assertEquals("RemoteToolMissing", f.getType(), f.getOriginalMessage());
+      assertTrue(f.isNonRetryable());
+      assertEquals(c.message(), f.getOriginalMessage());
+    }
+  }
+
+  @Test
+  void nginxNotOnTheSessionsPathNamesTheSettingToChange() {
+    // A non-interactive SSH session's PATH has no /usr/sbin here, as on many hosts: a bare
+    // `nginx` is not found, and nothing is left changed.
+    assertFalse(run("echo $PATH").contains("/usr/sbin"), run("echo $PATH"));
+    NginxConfig full = nginxConfig();
+    NginxConfig bare =
+        new NginxConfig(
+            full.sitesDir(),
+            full.listen(),
+            full.pidFile(),
+            full.testCommand().replace("/usr/sbin/nginx", "nginx"),
+            full.reloadCommand().replace("/usr/sbin/nginx", "nginx"),
+            full.probeUrl());
+    String domain = "path-" + System.nanoTime() + ".test";
+    ApplicationFailure f =
+        assertThrows(
+            ApplicationFailure.class,
+            () ->
+                proxy.switchSite(
+                    new SiteRequest(
+                        "attach", host, bare, domain, 1, false, null, "randopony.nginx")));
+    assertEquals("RemoteToolMissing", f.getType(), f.getOriginalMessage());
+    assertTrue(f.isNonRetryable());
+    assertEquals(
+        "nginx was not found on "
+            + host.describe()
+            + " while switching "
+            + domain
+            + " (exit 127: /bin/bash: line 10: nginx: command not found): give the tool's absolute path"
+            + " in randopony.nginx.testCommand and randopony.nginx.reloadCommand (e.g."
+            + " /usr/sbin/nginx ...): a non-interactive SSH session's PATH is not a login shell's,"
+            + " and often lacks /usr/sbin",
+        f.getOriginalMessage());
+    assertEquals(
+        "",
+        run("ls " + full.sitesDir() + " | grep " + domain + " || true").strip(),
+        "the server block is taken back");
   }
 
   NginxConfig nginxConfig() {

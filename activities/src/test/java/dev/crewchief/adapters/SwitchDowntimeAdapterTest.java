@@ -162,6 +162,30 @@ class SwitchDowntimeAdapterTest {
   }
 
   @Test
+  void theStatusAloneTellsUpFromDownForAnAppWhosePagesSayNothingToCountOn() {
+    relink("maintenance.conf", null);
+    Instant before = Instant.now();
+    SwitchResult r =
+        relink("first.conf", new SwitchProbe(nginx.probeUrl(), domain, null, null, 200, 0, 200));
+    Instant after = Instant.now();
+    Downtime d = assertWithin(r, before, after, 50);
+    // The maintenance page's 503 before the reload is down; three 200s after it settle.
+    assertTrue(d.down() >= 1, d.describe());
+    assertTrue(d.probes() >= d.down() + 3, d.describe());
+    assertServes(FIRST);
+
+    before = Instant.now();
+    SwitchResult down =
+        relink(
+            "maintenance.conf",
+            new SwitchProbe(nginx.probeUrl(), domain, null, null, 503, 0, null));
+    Downtime d2 = assertWithin(down, before, Instant.now(), 50);
+    assertTrue(d2.down() >= 3, d2.describe());
+    assertTrue(d2.probes() > d2.down(), "the app's 200 before the reload is up: " + d2.describe());
+    assertNoWatchLeft();
+  }
+
+  @Test
   void appToMaintenanceIsDownFromTheReloadOn() {
     relink("first.conf", null);
     Instant before = Instant.now();
@@ -338,7 +362,9 @@ class SwitchDowntimeAdapterTest {
             new SwitchProbe("ftp://127.0.0.1/", domain, APP, FIRST, null, 0),
             new SwitchProbe("http://127.0.0.1/'; rm -rf ~; '", domain, APP, FIRST, null, 0),
             new SwitchProbe(nginx.probeUrl(), "a b", APP, FIRST, null, 0),
-            new SwitchProbe(nginx.probeUrl(), domain, null, FIRST, null, 0),
+            new SwitchProbe(nginx.probeUrl(), domain, "", FIRST, null, 0),
+            new SwitchProbe(nginx.probeUrl(), domain, "two\nlines", FIRST, null, 0),
+            new SwitchProbe(nginx.probeUrl(), domain, APP, FIRST, null, 0, 42),
             new SwitchProbe(nginx.probeUrl(), domain, APP, null, null, 0),
             new SwitchProbe(nginx.probeUrl(), domain, APP, FIRST, 503, 0),
             new SwitchProbe(nginx.probeUrl(), domain, APP, "two\nlines", null, 0),

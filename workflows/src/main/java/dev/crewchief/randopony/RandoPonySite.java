@@ -7,7 +7,9 @@ import java.util.Map;
 
 /**
  * The RandoPony layout resolved from config for one environment (no secrets: the host carries a key
- * reference). Part of the workflow input, so the history shows where the release acted.
+ * reference). Part of the workflow input, so the history shows where the release acted. {@code
+ * layout} is how the app's source is laid out and installed; histories recorded before it existed
+ * have none, and read the layout every release had then ({@link RandoPonyLayout#defaults}).
  */
 public record RandoPonySite(
     HostRef host,
@@ -23,7 +25,47 @@ public record RandoPonySite(
     String productionDomain,
     List<String> templateFiles,
     Map<String, Integer> releasePorts,
-    NginxConfig nginx) {
+    NginxConfig nginx,
+    RandoPonyLayout layout) {
+
+  /** The site of a source laid out as the project's stand-in is. */
+  public RandoPonySite(
+      HostRef host,
+      String appName,
+      String webappsDir,
+      String sourceDir,
+      String codeDirName,
+      String python,
+      String supervisord,
+      String supervisorctl,
+      String archiveDir,
+      String stagingDomain,
+      String productionDomain,
+      List<String> templateFiles,
+      Map<String, Integer> releasePorts,
+      NginxConfig nginx) {
+    this(
+        host,
+        appName,
+        webappsDir,
+        sourceDir,
+        codeDirName,
+        python,
+        supervisord,
+        supervisorctl,
+        archiveDir,
+        stagingDomain,
+        productionDomain,
+        templateFiles,
+        releasePorts,
+        nginx,
+        null);
+  }
+
+  @Override
+  public RandoPonyLayout layout() {
+    return layout == null ? RandoPonyLayout.defaults(appName) : layout;
+  }
 
   public String appDir(String release) {
     return webappsDir + "/" + appName + release;
@@ -38,7 +80,7 @@ public record RandoPonySite(
   }
 
   public String supervisorConf(String release) {
-    return codeDir(release) + "/supervisord.conf";
+    return codeDir(release) + "/" + layout().supervisorConf();
   }
 
   /** The port the hosting gave the release's app. */

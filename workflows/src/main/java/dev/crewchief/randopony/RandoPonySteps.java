@@ -34,7 +34,9 @@ final class RandoPonySteps {
     "RemoteCommandFailed",
     "InvalidInput",
     "NginxConfigRejected",
-    "SourceMissing"
+    "SourceMissing",
+    "SourceIncomplete",
+    "RemoteToolMissing"
   };
 
   private static final Duration HEARTBEAT = Duration.ofSeconds(30);
@@ -84,7 +86,10 @@ final class RandoPonySteps {
   ActionResult run(String step, String command) {
     return release.step(
         step,
-        () -> host.runCommand(new CommandRequest(step, site.host(), command, release.dryRun())));
+        () ->
+            host.runCommand(
+                new CommandRequest(
+                    step, site.host(), command, release.dryRun(), commands.tools())));
   }
 
   PathFacts inspect(String step, List<String> paths) {
@@ -92,7 +97,13 @@ final class RandoPonySteps {
         step, () -> host.inspect(new InspectRequest(step, site.host(), paths, release.dryRun())));
   }
 
+  /**
+   * Uploads the source to the release's code directory as a mirror: what the source no longer has
+   * is deleted there too (a stale file left behind can break the next install), except what the
+   * layout excludes or protects. The source's layout is checked first, before anything is sent.
+   */
   SyncResult sync(String step, String releaseId) {
+    RandoPonyLayout layout = site.layout();
     return release.step(
         step,
         () ->
@@ -102,8 +113,11 @@ final class RandoPonySteps {
                     site.host(),
                     site.sourceDir(),
                     site.codeDir(releaseId),
-                    List.of(".git", "__pycache__", "*.pyc", "*.egg-info", "build", "dist"),
-                    release.dryRun())));
+                    layout.excludes(),
+                    release.dryRun(),
+                    true,
+                    layout.protect(),
+                    commands.sourceRequirements())));
   }
 
   ActionResult archive(String step, String baseDir, List<String> paths, String archivePath) {
@@ -118,32 +132,49 @@ final class RandoPonySteps {
   /**
    * Points a domain at a release's app (or detaches it when {@code releaseId} is null), watching
    * the domain while it switches where the outcome can be seen at once: any app of the site
-   * answering is up, anything else is downtime, and the switch has settled once the release's app
-   * answers (or, detached, the domain answers 503). A domain pointed at an app that is not started
-   * yet (the promotion attaches it first, as the runbook does) is not watched: it cannot settle
-   * before the app starts, and the probe after the start says when it serves.
+   * answering as the probe expects is up (its status, and its text when that names no release),
+   * anything else is downtime, and the switch has settled once the release's app answers with the
+   * probe's text for it (with no text: three answers with the status after the reload), or,
+   * detached, the domain answers 503. A domain pointed at an app that is not started yet (the
+   * promotion attaches it first, as the runbook does) is not watched: it cannot settle before the
+   * app starts, and the probe after the start says when it serves.
    */
   SwitchResult site(String step, String domain, String releaseId, boolean appRunning) {
     Integer port = releaseId == null ? null : site.port(releaseId);
+    RandoPonyLayout layout = site.layout();
+    String settle = releaseId == null ? null : layout.probeTextFor(site.appName(), releaseId);
     SwitchProbe watch =
         releaseId != null && !appRunning
             ? null
             : new SwitchProbe(
                 site.nginx().probeUrl(),
                 domain,
-                site.appName(),
-                releaseId == null ? null : site.appName() + releaseId,
-                releaseId == null ? 503 : null,
-                50);
+                layout.anyReleaseText(site.appName()),
+                settle,
+                releaseId == null
+                    ? Integer.valueOf(503)
+                    : settle == null ? layout.probeStatus() : null,
+                50,
+                layout.probeStatus());
     return release.step(
         step,
         () ->
             proxy.switchSite(
                 new SiteRequest(
-                    step, site.host(), site.nginx(), domain, port, release.dryRun(), watch)));
+                    step,
+                    site.host(),
+                    site.nginx(),
+                    domain,
+                    port,
+                    release.dryRun(),
+                    watch,
+                    "randopony.nginx")));
   }
 
-  /** Waits until the URL answers with the app dir name of the release. */
+  /**
+   * Waits until the URL answers as the layout's probe says the app serves: its status, and its text
+   * when one is configured (for this release).
+   */
   ActionResult probe(String step, String url, String hostHeader, String releaseId) {
     return release.step(
         step,
@@ -154,7 +185,8 @@ final class RandoPonySteps {
                     site.host(),
                     url,
                     hostHeader,
-                    site.appName() + releaseId,
-                    release.dryRun())));
+                    site.layout().probeTextFor(site.appName(), releaseId),
+                    release.dryRun(),
+                    site.layout().probeStatus())));
   }
 }

@@ -71,7 +71,7 @@ public final class StagingDeployImpl extends ReleaseWorkflow implements StagingD
               }
               release.note(first ? "first deployment of " + rel : "update of " + rel);
 
-              steps.sync("upload code (changed files only)", rel);
+              steps.sync("upload code (changed files, removed ones deleted)", rel);
               if (first || !facts.exists(site.venv(rel) + "/bin/python")) {
                 steps.run("create virtualenv", steps.commands.createVirtualenv(rel));
               } else {
@@ -84,7 +84,12 @@ public final class StagingDeployImpl extends ReleaseWorkflow implements StagingD
                 release.skip("delete template app files", "done at the first deployment");
               }
               steps.run("set app port in ini files", steps.commands.setPort(rel));
-              steps.run("credentials to mode 400", steps.commands.tightenCredentials(rel));
+              String credentials = steps.commands.tightenCredentials(rel);
+              if (credentials == null) {
+                release.skip("credentials to mode 400", "randopony.credentialFiles is empty");
+              } else {
+                steps.run("credentials to mode 400", credentials);
+              }
               steps.run(
                   "symlink staging.ini and app dir, bin/start uses staging.ini",
                   steps.commands.linkConfig(rel, "staging"));

@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.argThat;
+import static org.mockito.Mockito.atLeastOnce;
 import static org.mockito.Mockito.doThrow;
 import static org.mockito.Mockito.inOrder;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 import static org.mockito.Mockito.withSettings;
@@ -16,10 +18,12 @@ import static org.mockito.Mockito.withSettings;
 import dev.crewchief.activities.ActionResult;
 import dev.crewchief.activities.CommandRequest;
 import dev.crewchief.activities.HostRef;
+import dev.crewchief.activities.InspectRequest;
 import dev.crewchief.activities.NotifyActivities;
 import dev.crewchief.activities.PathFacts;
 import dev.crewchief.activities.ProxyActivities;
 import dev.crewchief.activities.RemoteHostActivities;
+import dev.crewchief.activities.SourceRequirement;
 import dev.crewchief.activities.SwitchResult;
 import dev.crewchief.activities.SyncResult;
 import dev.crewchief.config.GateConfig;
@@ -28,6 +32,7 @@ import dev.crewchief.release.ReleaseIds;
 import dev.crewchief.release.ReleaseProgress;
 import dev.crewchief.release.ReleaseResult;
 import dev.crewchief.release.ReleaseStatus;
+import dev.crewchief.release.StepStatus;
 import dev.crewchief.release.TestReleases;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
@@ -72,6 +77,45 @@ class StagingDeployTest {
   }
 
   ReleaseResult deploy(WorkflowClient client, String version, boolean dryRun) {
+    return deploy(client, version, dryRun, PromoteToProductionTest.SITE);
+  }
+
+  /** The test site with another source layout. */
+  static RandoPonySite site(RandoPonyLayout layout) {
+    RandoPonySite s = PromoteToProductionTest.SITE;
+    return new RandoPonySite(
+        s.host(),
+        s.appName(),
+        s.webappsDir(),
+        s.sourceDir(),
+        s.codeDirName(),
+        s.python(),
+        s.supervisord(),
+        s.supervisorctl(),
+        s.archiveDir(),
+        s.stagingDomain(),
+        s.productionDomain(),
+        s.templateFiles(),
+        s.releasePorts(),
+        s.nginx(),
+        layout);
+  }
+
+  /** A source laid out as current Python projects are: the second stand-in's layout. */
+  static final RandoPonyLayout PYPROJECT =
+      new RandoPonyLayout(
+          "pony-express",
+          "src/ponyexpress",
+          List.of(),
+          "etc/supervisord.conf",
+          null,
+          "wheelhouse",
+          List.of(".git", "build"),
+          List.of("*.sqlite"),
+          200,
+          "<title>Pony Express</title>");
+
+  ReleaseResult deploy(WorkflowClient client, String version, boolean dryRun, RandoPonySite site) {
     ReleaseContext ctx =
         new ReleaseContext(
             StagingDeploy.RUNBOOK,
@@ -89,7 +133,14 @@ class StagingDeployTest {
                 .setWorkflowId(ReleaseIds.workflowId(StagingDeploy.RUNBOOK, "prod", version))
                 .setTaskQueue(taskQueue)
                 .build());
-    return wf.deploy(new StagingDeployRequest(ctx, PromoteToProductionTest.SITE));
+    return wf.deploy(new StagingDeployRequest(ctx, site));
+  }
+
+  /** Whichever release is deployed, its app dir exists and nothing else does: a first deploy. */
+  void appDirExists() {
+    when(host.inspect(any()))
+        .thenAnswer(
+            i -> new PathFacts(true, List.of(((InspectRequest) i.getArgument(0)).paths().get(0))));
   }
 
   static CommandRequest cmd(String stepStart) {
@@ -257,5 +308,190 @@ class StagingDeployTest {
     verify(host)
         .runCommand(argThat(c -> c.dryRun() && c.command().contains("initialize_RandoPony_db")));
     verify(host, never()).runCommand(argThat(c -> !c.dryRun()));
+  }
+
+  @Test
+  void aSourceWithoutItsSupervisorConfigIsRefusedAtTheUploadBeforeAnythingChangesOnTheHost(
+      WorkflowClient client) {
+    when(host.inspect(any())).thenReturn(new PathFacts(true, List.of(APP)));
+    // Retryable as thrown: the workflow's own policy must not retry it either.
+    doThrow(
+            ApplicationFailure.newFailure(
+                "source directory /src/randopony-tetra has no etc/supervisord.conf",
+                "SourceIncomplete"))
+        .when(host)
+        .syncDirectory(any());
+    WorkflowFailedException e =
+        assertThrows(
+            WorkflowFailedException.class, () -> deploy(client, "2014r1", false, site(PYPROJECT)));
+    ApplicationFailure f = (ApplicationFailure) e.getCause();
+    assertEquals("SourceIncomplete", f.getType());
+    assertTrue(
+        f.getOriginalMessage()
+            .contains("source directory /src/randopony-tetra has no etc/supervisord.conf"),
+        f.getOriginalMessage());
+    verify(host, times(1))
+        .syncDirectory(
+            argThat(
+                r ->
+                    r.required()
+                        .contains(
+                            new SourceRequirement(
+                                List.of("etc/supervisord.conf"),
+                                "supervisor's config (supervisord -c): add it, or set"
+                                    + " randopony.supervisorConf to its path in the source"
+                                    + " directory"))));
+    verify(host, never()).runCommand(any());
+    verify(proxy, never()).switchSite(any());
+  }
+
+  @Test
+  void theUploadMirrorsTheSourceAndRequiresWhatTheLaterStepsUse(WorkflowClient client) {
+    appDirExists();
+    deploy(client, "2014r1", false, site(PYPROJECT));
+    verify(host)
+        .syncDirectory(
+            argThat(
+                r ->
+                    r.delete()
+                        && r.excludes().equals(List.of(".git", "build"))
+                        && r.protect().equals(List.of("*.sqlite"))
+                        && r.required().stream()
+                            .map(SourceRequirement::anyOf)
+                            .toList()
+                            .equals(
+                                List.of(
+                                    List.of("pyproject.toml", "setup.py"),
+                                    List.of("staging.ini"),
+                                    List.of("production.ini"),
+                                    List.of("etc/supervisord.conf"),
+                                    List.of("src/ponyexpress"),
+                                    List.of("wheelhouse")))));
+    // The stand-in's layout (no layout in the input, as in older histories) requires its
+    // credentials file and supervisord.conf at the top, and leaves the data alone by default.
+    deploy(client, "2013r1", false);
+    verify(host)
+        .syncDirectory(
+            argThat(
+                r ->
+                    r.remoteDir().endsWith("randopony2013r1/randopony-tetra")
+                        && r.delete()
+                        && r.protect().contains("*.sqlite")
+                        && r.protect().contains("*.log")
+                        && r.required().stream()
+                            .anyMatch(q -> q.anyOf().equals(List.of("supervisord.conf")))
+                        && r.required().stream()
+                            .anyMatch(
+                                q ->
+                                    q.anyOf()
+                                        .equals(List.of("randopony/private_credentials.py")))));
+  }
+
+  @Test
+  void theLayoutDecidesTheInstallTheLinksAndTheCredentials(WorkflowClient client) {
+    when(host.inspect(any())).thenReturn(new PathFacts(true, List.of(APP)));
+    ReleaseResult r = deploy(client, "2014r1", false, site(PYPROJECT));
+    String code = APP + "/randopony-tetra";
+    verify(host)
+        .runCommand(
+            argThat(
+                c ->
+                    c.step().equals("install app into virtualenv")
+                        && c.command()
+                            .startsWith(
+                                APP
+                                    + "/venv/bin/pip install --quiet --disable-pip-version-check"
+                                    + " --no-index --find-links "
+                                    + code
+                                    + "/wheelhouse "
+                                    + code
+                                    + " || ")
+                        && c.command().contains(" show --quiet pony-express ")
+                        && !c.command().contains("--no-deps")));
+    verify(host)
+        .runCommand(
+            argThat(
+                c ->
+                    c.step().startsWith("symlink staging.ini")
+                        && c.command()
+                            .contains("ln -sfn randopony-tetra/src/ponyexpress ponyexpress")));
+    verify(host, never()).runCommand(cmd("credentials to mode 400"));
+    assertTrue(
+        r.progress().steps().stream()
+            .anyMatch(
+                st ->
+                    st.name().equals("credentials to mode 400")
+                        && st.status() == StepStatus.SKIPPED
+                        && st.detail().equals("randopony.credentialFiles is empty")),
+        r.progress().steps().toString());
+    // Every command names the host tools it may run, for a 127's message.
+    verify(host, atLeastOnce())
+        .runCommand(
+            argThat(
+                c ->
+                    c.step().startsWith("start staging supervisor")
+                        && c.tools()
+                            .get("supervisord")
+                            .startsWith(
+                                "set randopony.supervisord to the"
+                                    + " absolute path of supervisord on the host")));
+  }
+
+  @Test
+  void theProbeAndTheSwitchWatchExpectWhatTheLayoutSays(WorkflowClient client) {
+    when(host.inspect(any())).thenReturn(new PathFacts(true, List.of(APP)));
+    // A text of the app's own: both probes look for it, and it tells "up" during the switch.
+    deploy(client, "2014r1", false, site(PYPROJECT));
+    verify(proxy, times(2))
+        .probe(argThat(p -> "<title>Pony Express</title>".equals(p.expect()) && p.status() == 200));
+    verify(proxy)
+        .switchSite(
+            argThat(
+                s ->
+                    s.probe().upText().equals("<title>Pony Express</title>")
+                        && s.probe().settleText().equals("<title>Pony Express</title>")
+                        && s.probe().settleStatus() == null
+                        && s.settings().equals("randopony.nginx")));
+  }
+
+  @Test
+  void aProbeTextNamingTheReleaseSettlesTheSwitchOnlyAndTheDefaultIsTheStatusAlone(
+      WorkflowClient client) {
+    appDirExists();
+    RandoPonyLayout d = RandoPonyLayout.defaults("randopony");
+    RandoPonyLayout named =
+        new RandoPonyLayout(
+            d.distribution(),
+            d.packageDir(),
+            d.credentialFiles(),
+            d.supervisorConf(),
+            null,
+            null,
+            d.excludes(),
+            d.protect(),
+            302,
+            "{appName}{release}");
+    deploy(client, "2014r1", false, site(named));
+    verify(proxy, times(2))
+        .probe(argThat(p -> "randopony2014r1".equals(p.expect()) && p.status() == 302));
+    verify(proxy)
+        .switchSite(
+            argThat(
+                s ->
+                    s.probe().upText() == null
+                        && s.probe().upStatus() == 302
+                        && s.probe().settleText().equals("randopony2014r1")));
+
+    deploy(client, "2013r1", false);
+    verify(proxy, times(2)).probe(argThat(p -> p.expect() == null && p.status() == 200));
+    verify(proxy)
+        .switchSite(
+            argThat(
+                s ->
+                    Integer.valueOf(19306).equals(s.upstreamPort())
+                        && s.probe().upText() == null
+                        && s.probe().settleText() == null
+                        && s.probe().settleStatus() == 200
+                        && s.probe().upStatus() == 200));
   }
 }

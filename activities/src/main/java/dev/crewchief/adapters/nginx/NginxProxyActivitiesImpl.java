@@ -11,9 +11,12 @@ import dev.crewchief.activities.SiteRequest;
 import dev.crewchief.activities.SwitchResult;
 import dev.crewchief.adapters.ssh.ExecResult;
 import dev.crewchief.adapters.ssh.SshHosts;
+import dev.crewchief.adapters.ssh.ToolMissing;
 import dev.crewchief.config.NginxConfig;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.regex.Pattern;
 import net.schmizz.sshj.SSHClient;
 import org.slf4j.Logger;
@@ -32,6 +35,9 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
   private static final Pattern DOMAIN = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?");
   private static final int REJECTED = 3;
   private static final int MISSING = 4;
+
+  /** nginx's test or reload command was not found (the shell's 127, passed on as this). */
+  private static final int TOOL_MISSING = 6;
 
   private final SshHosts ssh;
 
@@ -136,6 +142,8 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
                 "rm -f " + f + ".bak");
     return change(
         r.host(),
+        nginx,
+        r.settings(),
         cmd,
         watch,
         action,
@@ -151,11 +159,15 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
    * since for a moment after a reload they still answer with the old config.
    */
   static String testThenReload(NginxConfig nginx, String revert, String keep) {
-    return "if ! "
+    // In braces, so that a command chained before it with && (writing the block) skips it all.
+    return "{ "
         + nginx.testCommand()
-        + " 2>/tmp/crewchief-nginx-test.$$; then cat /tmp/crewchief-nginx-test.$$ >&2; "
+        + " 2>/tmp/crewchief-nginx-test.$$; cw_test=$?; if [ $cw_test -ne 0 ]; then cat"
+        + " /tmp/crewchief-nginx-test.$$ >&2; "
         + revert
-        + "; rm -f /tmp/crewchief-nginx-test.$$; exit "
+        + "; rm -f /tmp/crewchief-nginx-test.$$; [ $cw_test -eq 127 ] && exit "
+        + TOOL_MISSING
+        + "; exit "
         + REJECTED
         + "; fi; rm -f /tmp/crewchief-nginx-test.$$; "
         + keep
@@ -163,8 +175,10 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
         + q(nginx.pidFile())
         + ")\" | xargs); "
         + nginx.reloadCommand()
-        + " || exit 1; i=0; for p in $old; do while kill -0 $p 2>/dev/null; do i=$((i+1)); [ $i -gt"
-        + " 200 ] && break; sleep 0.05; done; done; echo reloaded";
+        + " || { cw_reload=$?; [ $cw_reload -eq 127 ] && exit "
+        + TOOL_MISSING
+        + "; exit 1; }; i=0; for p in $old; do while kill -0 $p 2>/dev/null; do i=$((i+1)); [ $i"
+        + " -gt 200 ] && break; sleep 0.05; done; done; echo reloaded; }";
   }
 
   @Override
@@ -228,6 +242,8 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
                 "true");
     return change(
         r.host(),
+        nginx,
+        null,
         cmd,
         watch,
         action,
@@ -243,7 +259,14 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
    * run on.
    */
   private SwitchResult change(
-      HostRef host, String cmd, SwitchWatch watch, String action, String rejected, String what) {
+      HostRef host,
+      NginxConfig nginx,
+      String settings,
+      String cmd,
+      SwitchWatch watch,
+      String action,
+      String rejected,
+      String what) {
     SSHClient client = ssh.connect(host);
     try {
       ExecResult res =
@@ -254,6 +277,9 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
       if (watch != null && res.exitStatus() == SwitchWatch.UNAVAILABLE) {
         throw ApplicationFailure.newNonRetryableFailure(
             what + " was not started, its probe cannot run: " + err, "ProbeUnavailable");
+      }
+      if (res.exitStatus() == TOOL_MISSING) {
+        throw toolMissing(host, nginx, settings, what, err);
       }
       if (res.exitStatus() == MISSING) {
         throw ApplicationFailure.newNonRetryableFailure(
@@ -283,6 +309,30 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
     }
   }
 
+  /**
+   * nginx's test or reload command was not found on the host: names the command and the setting
+   * that holds it (under {@code settings}, e.g. randopony.nginx, when the request says where).
+   */
+  static ApplicationFailure toolMissing(
+      HostRef host, NginxConfig nginx, String settings, String what, String stderr) {
+    String prefix = (settings == null ? "nginx" : settings) + ".";
+    String tool = ToolMissing.tool(stderr);
+    String first = nginx.testCommand().strip().split("\\s+")[0];
+    String fix =
+        "give the tool's absolute path in "
+            + prefix
+            + "testCommand and "
+            + prefix
+            + "reloadCommand (e.g. /usr/sbin/"
+            + (tool == null ? first : tool.substring(tool.lastIndexOf('/') + 1))
+            + " ...): a non-interactive SSH session's PATH is not a login shell's, and often lacks"
+            + " /usr/sbin";
+    Map<String, String> tools = new HashMap<>();
+    tools.put(first, fix);
+    tools.put(nginx.reloadCommand().strip().split("\\s+")[0], fix);
+    return ToolMissing.failure(host, what, stderr, tools);
+  }
+
   @Override
   public ActionResult probe(ProbeRequest r) {
     if (!SwitchWatch.isHttpUrl(r.url())) {
@@ -295,9 +345,8 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
             + ": GET "
             + r.url()
             + (r.hostHeader() == null ? "" : " (Host: " + r.hostHeader() + ")")
-            + " expecting 200 and '"
-            + r.expect()
-            + "'";
+            + " expecting "
+            + expected(r);
     if (r.dryRun()) {
       // The rehearsal checks what the real run will need on this worker: the key, known_hosts.
       ssh.rehearse(r.host());
@@ -315,7 +364,7 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
       String code = nl >= 0 ? out.substring(nl + 1).strip() : out.strip();
       String body = nl >= 0 ? out.substring(0, nl) : "";
       if (res.exitStatus() != 0
-          || !code.equals("200")
+          || !code.equals(String.valueOf(r.status()))
           || (r.expect() != null && !body.contains(r.expect()))) {
         throw ApplicationFailure.newFailure(
             "probe "
@@ -325,15 +374,18 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
                 + (code.isEmpty() ? "nothing" : code)
                 + " "
                 + abbreviate(body.isBlank() ? res.stderr() : body)
-                + "; expected 200 containing '"
-                + r.expect()
-                + "'",
+                + "; expected "
+                + expected(r),
             "ProbeFailed");
       }
-      return new ActionResult(action, false, "200 " + abbreviate(body));
+      return new ActionResult(action, false, code + " " + abbreviate(body));
     } finally {
       SshHosts.close(client);
     }
+  }
+
+  private static String expected(ProbeRequest r) {
+    return r.status() + (r.expect() == null ? "" : " containing '" + r.expect() + "'");
   }
 
   private static String abbreviate(String s) {

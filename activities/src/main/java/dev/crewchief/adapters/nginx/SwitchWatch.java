@@ -103,9 +103,13 @@ final class SwitchWatch {
       throw invalid(
           "switch probe Host header '" + p.hostHeader() + "' must be a host name, without spaces");
     }
-    if (p.upText() == null || p.upText().isEmpty() || hasLineBreak(p.upText())) {
+    if (p.upText() != null && (p.upText().isEmpty() || hasLineBreak(p.upText()))) {
       throw invalid(
-          "a switch probe needs upText: one line of the app's answer that tells it is up");
+          "switch probe upText must be one non-empty line of the app's answer that tells it is up"
+              + " (or none: the status alone tells it)");
+    }
+    if (p.upStatus() != null && (p.upStatus() < 100 || p.upStatus() > 599)) {
+      throw invalid("switch probe upStatus " + p.upStatus() + " is not an HTTP status");
     }
     if ((p.settleText() == null) == (p.settleStatus() == null)) {
       throw invalid(
@@ -184,7 +188,11 @@ final class SwitchWatch {
     Map<String, String> values = new HashMap<>();
     values.put("UNAVAILABLE", String.valueOf(UNAVAILABLE));
     values.put("URL", q(probe.url()));
-    values.put("UP", q(probe.upText()));
+    values.put("UP", probe.upText() == null ? "''" : q(probe.upText()));
+    values.put("UP_STATUS", String.valueOf(probe.upStatusOr200()));
+    values.put(
+        "UP_TEXT",
+        probe.upText() == null ? ":" : "grep -qF -- \"$cw_up\" \"$cw_dir/body\" 2>/dev/null");
     values.put("SETTLE_TEXT", probe.settleText() == null ? "''" : q(probe.settleText()));
     values.put("CAP", String.valueOf(cap));
     values.put("HOST", host);
@@ -288,7 +296,7 @@ final class SwitchWatch {
           rm -f "$cw_dir/body"
           cw_c=$(curl -s -m 2 -o "$cw_dir/body" -w '%{http_code}' {{HOST}}"$cw_url" 2>/dev/null)
           case "$cw_c" in ''|*[!0-9]*) cw_c=000;; esac
-          cw_u=0; [ "$cw_c" = 200 ] && grep -qF -- "$cw_up" "$cw_dir/body" 2>/dev/null && cw_u=1
+          cw_u=0; [ "$cw_c" = {{UP_STATUS}} ] && {{UP_TEXT}} && cw_u=1
           cw_s=0; {{SETTLE}} && cw_s=1
           printf '%s %s %s %s\\n' "$cw_t" "$cw_c" "$cw_u" "$cw_s" >> "$cw_dir/answers"
           cw_n=$(( cw_t + {{INTERVAL}} - $(date +%s%3N) ))

@@ -10,6 +10,7 @@ import dev.crewchief.activities.InspectRequest;
 import dev.crewchief.activities.PathFacts;
 import dev.crewchief.activities.Progress;
 import dev.crewchief.activities.RemoteHostActivities;
+import dev.crewchief.activities.SourceRequirement;
 import dev.crewchief.activities.SyncRequest;
 import dev.crewchief.activities.SyncResult;
 import dev.crewchief.adapters.io.ActivityIo;
@@ -22,11 +23,14 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 import net.schmizz.sshj.SSHClient;
 import net.schmizz.sshj.sftp.SFTPClient;
@@ -84,7 +88,14 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
     log.info("step '{}' {}", r.step(), action);
     SSHClient client = ssh.connect(r.host());
     try {
-      ExecResult res = ssh.execChecked(client, r.host(), r.command(), COMMAND_TIMEOUT);
+      ExecResult res =
+          ssh.execChecked(
+              client,
+              r.host(),
+              r.command(),
+              COMMAND_TIMEOUT,
+              r.tools() == null ? Map.of() : r.tools(),
+              "step '" + r.step() + "' ran");
       return new ActionResult(action, false, SshHosts.tail(res.stdout()));
     } finally {
       SshHosts.close(client);
@@ -100,7 +111,12 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
           "source directory " + local + " does not exist on this worker: check randopony.sourceDir",
           "SourceMissing");
     }
-    Map<String, Path> files = listLocal(local, r.excludes());
+    // The source's layout is checked before anything is sent, in a rehearsal too: a source
+    // without what the later steps need would otherwise be found out half-way, on the host.
+    requireLayout(local, r.required());
+    PathPatterns excluded = new PathPatterns(r.excludes());
+    PathPatterns protect = new PathPatterns(r.protect());
+    Map<String, Path> files = listLocal(local, r.excludes(), r.protect());
     String target = r.host().describe() + ":" + r.remoteDir();
     if (r.dryRun()) {
       // The rehearsal checks what the real run will need on this worker: the key, known_hosts.
@@ -111,10 +127,16 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
               + " from "
               + local
               + " to "
-              + target,
+              + target
+              + (r.delete()
+                  ? ", and delete there the files the source no longer has (except "
+                      + String.join(", ", leftAlone(r))
+                      + ")"
+                  : ""),
           true,
           List.of(),
-          0);
+          0,
+          List.of());
     }
     SSHClient client = ssh.connect(r.host());
     try {
@@ -160,8 +182,30 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
           uploaded.add(rel);
         }
       }
+      List<String> deleted = new ArrayList<>();
+      int kept = 0;
+      if (r.delete()) {
+        // What rsync --delete does: the host's files the source no longer has go, except what
+        // the excludes and the protected paths leave alone (build output; the app's data).
+        for (String rel : new TreeMap<>(remote).keySet()) {
+          if (files.containsKey(rel)) {
+            continue;
+          }
+          if (excluded.matches(rel) || protect.matches(rel)) {
+            kept++;
+          } else {
+            deleted.add(rel);
+          }
+        }
+        delete(client, r, local, deleted);
+      }
       log.info(
-          "synced {} to {}: {} uploaded, {} unchanged", local, target, uploaded.size(), unchanged);
+          "synced {} to {}: {} uploaded, {} unchanged, {} deleted",
+          local,
+          target,
+          uploaded.size(),
+          unchanged,
+          deleted.size());
       return new SyncResult(
           "uploaded "
               + uploaded.size()
@@ -170,16 +214,111 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
               + " unchanged) from "
               + local
               + " to "
-              + target,
+              + target
+              + (r.delete()
+                  ? "; deleted "
+                      + (deleted.isEmpty()
+                          ? "nothing"
+                          : deleted.size()
+                              + " no longer in the source ("
+                              + abbreviate(deleted)
+                              + ")")
+                      + (kept == 0
+                          ? ""
+                          : "; kept "
+                              + kept
+                              + " not in the source that match "
+                              + String.join(", ", leftAlone(r)))
+                  : ""),
           false,
           uploaded,
-          unchanged);
+          unchanged,
+          deleted);
     } catch (IOException e) {
       throw ApplicationFailure.newFailure(
           "upload to " + target + " failed: " + e.getMessage(), "SshUnreachable");
     } finally {
       SshHosts.close(client);
     }
+  }
+
+  /** Fails {@code SourceIncomplete}, naming every missing path, when the source lacks one. */
+  static void requireLayout(Path local, List<SourceRequirement> required) {
+    if (required == null) {
+      return;
+    }
+    List<String> missing = new ArrayList<>();
+    for (SourceRequirement req : required) {
+      boolean found = req.anyOf().stream().anyMatch(p -> Files.exists(local.resolve(p)));
+      if (!found) {
+        missing.add(String.join(" or ", req.anyOf()) + " (" + req.what() + ")");
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "source directory "
+              + local
+              + " has no "
+              + String.join("; no ", missing)
+              + ". Nothing was uploaded.",
+          "SourceIncomplete");
+    }
+  }
+
+  /**
+   * Deletes the files, then the directories they leave empty that the source does not have, in
+   * batches (a long list would not fit in one command line). Idempotent: a retry finds them gone.
+   */
+  private void delete(SSHClient client, SyncRequest r, Path local, List<String> deleted) {
+    SortedSet<String> dirs = new TreeSet<>(Comparator.reverseOrder());
+    for (String rel : deleted) {
+      for (int slash = rel.lastIndexOf('/'); slash > 0; slash = rel.lastIndexOf('/', slash - 1)) {
+        String dir = rel.substring(0, slash);
+        if (!Files.isDirectory(local.resolve(dir))) {
+          dirs.add(dir);
+        }
+      }
+    }
+    List<String> commands = new ArrayList<>();
+    for (int i = 0; i < deleted.size(); i += 200) {
+      StringBuilder cmd = new StringBuilder("cd " + q(r.remoteDir()) + " && rm -f --");
+      for (String rel : deleted.subList(i, Math.min(deleted.size(), i + 200))) {
+        cmd.append(' ').append(q(rel));
+      }
+      commands.add(cmd.toString());
+    }
+    if (!dirs.isEmpty()) {
+      // Deepest first (reverse order puts a/b before a), each only when it is empty by now.
+      StringBuilder cmd =
+          new StringBuilder("cd " + q(r.remoteDir()) + " && rmdir --ignore-fail-on-non-empty --");
+      for (String dir : dirs) {
+        cmd.append(' ').append(q(dir));
+      }
+      commands.add(cmd.toString());
+    }
+    int done = 0;
+    for (String cmd : commands) {
+      ActivityIo.heartbeat(
+          new Progress(++done, commands.size(), "batches", "deleting files gone from the source"));
+      ssh.execChecked(client, r.host(), cmd, Duration.ofMinutes(2));
+    }
+  }
+
+  private static List<String> leftAlone(SyncRequest r) {
+    List<String> all = new ArrayList<>();
+    if (r.excludes() != null) {
+      all.addAll(r.excludes());
+    }
+    if (r.protect() != null) {
+      all.addAll(r.protect());
+    }
+    return all;
+  }
+
+  private static String abbreviate(List<String> paths) {
+    return paths.size() <= 20
+        ? String.join(", ", paths)
+        : String.join(", ", paths.subList(0, 20)) + " and " + (paths.size() - 20) + " more";
   }
 
   @Override
@@ -254,29 +393,25 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
     }
   }
 
-  static Map<String, Path> listLocal(Path root, List<String> excludes) {
+  /** The source's files to upload: all but what the excludes and the protected paths match. */
+  static Map<String, Path> listLocal(Path root, List<String> excludes, List<String> protect) {
+    PathPatterns excluded = new PathPatterns(excludes);
+    PathPatterns protectedPaths = new PathPatterns(protect);
     Map<String, Path> files = new TreeMap<>();
     try (Stream<Path> walk = Files.walk(root)) {
       walk.filter(Files::isRegularFile)
-          .filter(p -> !excluded(root.relativize(p), excludes))
-          .forEach(p -> files.put(root.relativize(p).toString(), p));
+          .forEach(
+              p -> {
+                String rel = root.relativize(p).toString().replace('\\', '/');
+                if (!excluded.matches(rel) && !protectedPaths.matches(rel)) {
+                  files.put(rel, p);
+                }
+              });
     } catch (IOException e) {
       throw ApplicationFailure.newNonRetryableFailure(
           "cannot read source directory " + root + ": " + e.getMessage(), "SourceMissing");
     }
     return files;
-  }
-
-  private static boolean excluded(Path rel, List<String> excludes) {
-    for (Path segment : rel) {
-      String s = segment.toString();
-      for (String ex : excludes) {
-        if (ex.startsWith("*.") ? s.endsWith(ex.substring(1)) : s.equals(ex)) {
-          return true;
-        }
-      }
-    }
-    return false;
   }
 
   private static String sha256(Path file) throws IOException {

@@ -13,6 +13,7 @@ import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import net.schmizz.sshj.DefaultConfig;
 import net.schmizz.sshj.SSHClient;
@@ -284,9 +285,30 @@ public final class SshHosts {
     }
   }
 
-  /** Runs a command and fails with {@code RemoteCommandFailed} on a non-zero exit. */
+  /**
+   * Runs a command and fails with {@code RemoteCommandFailed} on a non-zero exit, or {@code
+   * RemoteToolMissing} when the shell did not find a tool it was to run (exit 127).
+   */
   public ExecResult execChecked(SSHClient client, HostRef host, String command, Duration timeout) {
+    return execChecked(client, host, command, timeout, Map.of(), "running a command");
+  }
+
+  /**
+   * As {@link #execChecked(SSHClient, HostRef, String, Duration)}, {@code tools} saying what to
+   * change when one of the tools the command runs is not found (see {@link ToolMissing}), and
+   * {@code what} what the command was doing, for that message.
+   */
+  public ExecResult execChecked(
+      SSHClient client,
+      HostRef host,
+      String command,
+      Duration timeout,
+      Map<String, String> tools,
+      String what) {
     ExecResult r = exec(client, command, timeout);
+    if (r.exitStatus() == ToolMissing.EXIT) {
+      throw ToolMissing.failure(host, what, r.stderr().isBlank() ? r.stdout() : r.stderr(), tools);
+    }
     if (r.exitStatus() != 0) {
       throw ApplicationFailure.newFailure(
           "command failed on "
