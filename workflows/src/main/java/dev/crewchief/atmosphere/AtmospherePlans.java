@@ -56,7 +56,8 @@ final class AtmospherePlans {
   /**
    * What can be checked of an environment's settings before a start: the site always; deployment
    * day where the environment configures one (a proxy or databases); the release's calendar where
-   * it configures one (a notice or a changelog). People are checked at the start, against the options.
+   * it configures one (a notice or a changelog). People are checked at the start, against the
+   * options.
    */
   void check(String env) {
     AtmosphereConfig a = settings(env);
