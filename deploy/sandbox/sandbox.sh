@@ -208,6 +208,8 @@ environments:
       stagingDomain: randopony.staging.test
       productionDomain: randopony.production.test
       templateFiles: [myapp, development.ini]
+      # The stand-in's page names its app dir: a switch settles once the new release answers.
+      probe: { text: "{appName}{release}" }
       releasePorts:
 YAML
   for r in "${RELEASES[@]}"; do echo "        \"$r\": ${PORTS[$r]}"; done
@@ -219,6 +221,7 @@ YAML
         testCommand: $NGINX -t
         reloadCommand: $NGINX -s reload
         probeUrl: http://127.0.0.1:$NGINX_PORT/
+YAML
   # The second app: its own environment on the same host (own app dirs, ports and domains).
   cat <<YAML
   $E-express:

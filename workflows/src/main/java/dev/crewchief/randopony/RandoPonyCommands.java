@@ -162,7 +162,7 @@ final class RandoPonyCommands {
         + pip
         + " show --quiet "
         + q(l.distribution())
-        + " >/dev/null 2>&1 || { printf '%s' "
+        + " >/dev/null 2>&1 || { { printf '%s' "
         + q(
             "the virtualenv has no distribution named "
                 + l.distribution()
