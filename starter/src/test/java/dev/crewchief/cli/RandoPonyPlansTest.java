@@ -69,8 +69,20 @@ class RandoPonyPlansTest {
   void theExampleAndAnySectionWithoutTheNewKeysKeepTheStandInsLayout(@TempDir Path dir)
       throws Exception {
     Path example = RunbookPlansTest.example().resolveSibling("randopony.yaml");
+    // The example sets only the probe's text (the stand-in's page names its app dir).
+    RandoPonyLayout d0 = RandoPonyLayout.defaults("randopony");
     assertEquals(
-        RandoPonyLayout.defaults("randopony"),
+        new RandoPonyLayout(
+            d0.distribution(),
+            d0.packageDir(),
+            d0.credentialFiles(),
+            d0.supervisorConf(),
+            d0.indexUrl(),
+            d0.wheelhouse(),
+            d0.excludes(),
+            d0.protect(),
+            200,
+            "{appName}{release}"),
         layout(new ConfigLoader(Map.of()).load(example), "prod", "2014r1"));
     RandoPonyLayout d = layout(load(dir, ""), "prod", "2015r1");
     assertEquals("ponyexpress", d.distribution());
