@@ -483,9 +483,17 @@ public final class TemporalConnection {
     Throwable c = e.getCause();
     String cause = c == null ? null : rootMessage(c);
     if (d == null || d.isBlank()) {
-      return cause == null ? e.getStatus().getCode().name() : cause;
+      return withoutPipeline(cause == null ? e.getStatus().getCode().name() : cause);
     }
-    return cause == null || d.contains(cause) ? d : d + ": " + cause;
+    return withoutPipeline(cause == null || d.contains(cause) ? d : d + ": " + cause);
+  }
+
+  /**
+   * gRPC's Netty transport names its channel pipeline in some messages ("... protocol negotiation
+   * for [NettyClientHandler#0, WriteBufferingAndExceptionHandler#0, ...]"): of no use to a person.
+   */
+  static String withoutPipeline(String message) {
+    return message.replaceAll(" for \\[[^\\]]*Handler#[^\\]]*\\]", "");
   }
 
   private static String rootMessage(Throwable t) {

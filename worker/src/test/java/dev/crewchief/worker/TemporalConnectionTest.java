@@ -324,4 +324,17 @@ class TemporalConnectionTest {
     assertEquals("p", c.namespace());
     assertEquals("namespace of profile 'default' in " + toml, c.namespaceSetting());
   }
+
+  @Test
+  void aLostConnectionIsDescribedWithoutNettysPipeline() {
+    assertEquals(
+        "Connection closing while performing protocol negotiation",
+        TemporalConnection.withoutPipeline(
+            "Connection closing while performing protocol negotiation for [NettyClientHandler#0,"
+                + " WriteBufferingAndExceptionHandler#0, DefaultChannelPipeline$TailContext#0]"));
+    assertEquals(
+        "UNAVAILABLE: io exception: connect to [::1]:7233 refused",
+        TemporalConnection.withoutPipeline(
+            "UNAVAILABLE: io exception: connect to [::1]:7233 refused"));
+  }
 }
