@@ -197,6 +197,20 @@ class BadInputIT {
             + bad
             + ": environments.x.approvers: expected a mapping (key: value), found the number 5\n",
         workerRefusal(bad.toString()));
+    // A config the CLI refuses for its runbook section (no webappsDir) is refused by the worker.
+    Path example = Sandbox.repoRoot().resolve("deploy/examples/randopony.yaml");
+    Path noWebapps =
+        Files.writeString(
+            dir.resolve("no-webapps.yaml"),
+            Files.readString(example).replaceFirst("(?m)^ *webappsDir: .*\n", ""));
+    String refusal = workerRefusal(noWebapps.toString());
+    assertTrue(
+        refusal.startsWith(
+            "crewchief-worker: configuration error: "
+                + noWebapps
+                + ": environments.prod.randopony.webappsDir: missing"),
+        refusal);
+    assertTrue(refusal.endsWith("\n") && refusal.lines().count() == 1, refusal);
   }
 
   /** The worker's whole output when it refuses to start; exit code 2 is asserted. */
