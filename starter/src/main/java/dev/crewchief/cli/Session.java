@@ -22,6 +22,7 @@ final class Session implements AutoCloseable {
   private WorkflowClient client;
   private EmbeddedRuntime.Handle embedded;
   private TemporalConnection connection;
+  private final CliChannel channel = new CliChannel();
 
   Session(Map<String, String> env, Path configFlag) {
     this.env = env;
@@ -84,7 +85,7 @@ final class Session implements AutoCloseable {
     }
     // Reaches the server and checks the namespace: a namespace that does not exist is named as
     // such, not answered with "no release" by every command.
-    stubs = connection.open();
+    stubs = channel.open(connection);
     client = connection.client(stubs);
     return client;
   }
@@ -118,7 +119,7 @@ final class Session implements AutoCloseable {
   @Override
   public void close() {
     if (stubs != null) {
-      stubs.shutdown();
+      channel.close(stubs);
     }
     if (embedded != null) {
       embedded.close();
