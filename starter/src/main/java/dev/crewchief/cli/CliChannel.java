@@ -1,18 +1,11 @@
 package dev.crewchief.cli;
 
-import dev.crewchief.config.ConfigException;
 import dev.crewchief.worker.TemporalConnection;
 import io.grpc.ManagedChannelBuilder;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
-import io.temporal.api.enums.v1.NamespaceState;
-import io.temporal.api.workflowservice.v1.DescribeNamespaceRequest;
-import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
 import io.temporal.serviceclient.WorkflowServiceStubs;
-import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -28,15 +21,10 @@ final class CliChannel {
   private NioEventLoopGroup group;
 
   /**
-   * Connects and checks that the server answers and has the namespace, as {@link
-   * TemporalConnection#open} does, with the same refusals.
+   * Connects and checks that the server answers and has the namespace: {@link
+   * TemporalConnection#open}, with the same refusals, on this channel's own event loop.
    */
   WorkflowServiceStubs open(TemporalConnection connection) {
-    // The host and the TLS files are checked, and the options read from the settings, as for the
-    // worker; that channel is never used.
-    WorkflowServiceStubs configured = connection.connect();
-    WorkflowServiceStubsOptions options = configured.getOptions();
-    configured.shutdownNow();
     group =
         new NioEventLoopGroup(
             1,
@@ -45,71 +33,23 @@ final class CliChannel {
               t.setDaemon(true);
               return t;
             });
-    Consumer<ManagedChannelBuilder<?>> before = options.getChannelInitializer();
-    WorkflowServiceStubs stubs =
-        WorkflowServiceStubs.newServiceStubs(
-            WorkflowServiceStubsOptions.newBuilder(options)
-                .setChannelInitializer(
-                    b -> {
-                      if (before != null) {
-                        before.accept(b);
-                      }
-                      ((NettyChannelBuilder) b)
-                          .eventLoopGroup(group)
-                          .channelType(NioSocketChannel.class);
-                    })
-                .build());
     try {
-      try {
-        stubs.blockingStub().getSystemInfo(GetSystemInfoRequest.getDefaultInstance());
-      } catch (StatusRuntimeException e) {
-        throw new ConfigException(connection.unreachable(e));
-      }
-      checkNamespace(connection, stubs);
-      return stubs;
+      return connection.open(
+          options -> {
+            Consumer<ManagedChannelBuilder<?>> before = options.build().getChannelInitializer();
+            options.setChannelInitializer(
+                b -> {
+                  if (before != null) {
+                    before.accept(b);
+                  }
+                  ((NettyChannelBuilder) b)
+                      .eventLoopGroup(group)
+                      .channelType(NioSocketChannel.class);
+                });
+          });
     } catch (RuntimeException e) {
-      close(stubs);
+      group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
       throw e;
-    }
-  }
-
-  /** {@link TemporalConnection}'s check of the namespace, with its words. */
-  private static void checkNamespace(TemporalConnection c, WorkflowServiceStubs stubs) {
-    String ns = c.namespace();
-    boolean missing;
-    try {
-      var d =
-          stubs
-              .blockingStub()
-              .describeNamespace(DescribeNamespaceRequest.newBuilder().setNamespace(ns).build());
-      missing = d.getNamespaceInfo().getState() == NamespaceState.NAMESPACE_STATE_DELETED;
-    } catch (StatusRuntimeException e) {
-      Status.Code code = e.getStatus().getCode();
-      if (code == Status.Code.PERMISSION_DENIED || code == Status.Code.UNIMPLEMENTED) {
-        return; // a server that does not tell this client (Cloud API keys of some roles)
-      }
-      if (code != Status.Code.NOT_FOUND) {
-        throw new ConfigException(c.unreachable(e));
-      }
-      missing = true;
-    }
-    if (missing) {
-      throw new ConfigException(
-          "namespace '"
-              + ns
-              + "' does not exist on Temporal at "
-              + c.target()
-              + " (chosen by "
-              + c.namespaceSetting()
-              + "): create it with `temporal operator namespace create --namespace "
-              + ns
-              + " --address "
-              + c.target()
-              + "`, or set "
-              + (c.namespaceSetting().startsWith("the default")
-                  ? "TEMPORAL_NAMESPACE"
-                  : c.namespaceSetting())
-              + " to a namespace that exists (`temporal operator namespace list`)");
     }
   }
 

@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
@@ -339,6 +340,14 @@ public final class TemporalConnection {
    * not gRPC's retries and warnings) and builds the TLS context from the files.
    */
   public WorkflowServiceStubs connect() {
+    return connect(b -> {});
+  }
+
+  /**
+   * {@link #connect()}, with the stubs' options adjusted by the caller first (the CLI gives the
+   * channel an event loop of its own).
+   */
+  public WorkflowServiceStubs connect(Consumer<WorkflowServiceStubsOptions.Builder> adjust) {
     if (addressConfigured()) {
       try {
         InetAddress.getAllByName(address.host());
@@ -365,6 +374,7 @@ public final class TemporalConnection {
         WorkflowServiceStubsOptions.newBuilder(base)
             .setTarget(target())
             .setRpcTimeout(Duration.ofSeconds(10));
+    adjust.accept(b);
     return WorkflowServiceStubs.newServiceStubs(b.build());
   }
 
@@ -373,7 +383,12 @@ public final class TemporalConnection {
    * start with this, so a wrong namespace is named instead of looking like "no release".
    */
   public WorkflowServiceStubs open() {
-    WorkflowServiceStubs stubs = connect();
+    return open(b -> {});
+  }
+
+  /** {@link #open()} on stubs whose options the caller adjusts, as {@link #connect(Consumer)}. */
+  public WorkflowServiceStubs open(Consumer<WorkflowServiceStubsOptions.Builder> adjust) {
+    WorkflowServiceStubs stubs = connect(adjust);
     try {
       try {
         stubs.blockingStub().getSystemInfo(GetSystemInfoRequest.getDefaultInstance());
