@@ -48,8 +48,12 @@ public final class CrewChiefCli {
     CrewChiefCli cli = new CrewChiefCli();
     cli.env = env;
     CommandLine cmd = new CommandLine(cli);
-    // `start` has one subcommand per registered runbook, built from the runbooks' descriptors.
-    cmd.addSubcommand("start", StartCmd.command(cli));
+    // `start` has one subcommand per registered runbook, built from the runbooks' descriptors:
+    // only where it can be needed (a start, the top-level help, a mistyped command), since
+    // building it loads every runbook, and `status` or `list` should not wait for that.
+    if (mayNeedStart(args)) {
+      cmd.addSubcommand("start", StartCmd.command(cli));
+    }
     cli.out = cmd.getOut();
     cmd.setExecutionExceptionHandler(
         (ex, commandLine, parseResult) -> {
@@ -91,6 +95,26 @@ public final class CrewChiefCli {
     cmd.getOut().flush();
     cmd.getErr().flush();
     return code;
+  }
+
+  /** The subcommands that never refer to `start` (their help and their errors included). */
+  private static final java.util.Set<String> OTHERS =
+      java.util.Set.of("approve", "reject", "status", "watch", "list", "report", "cancel", "sign");
+
+  /**
+   * Whether the command line may involve `start`: unless its first word that is not the global
+   * --config option is another subcommand.
+   */
+  static boolean mayNeedStart(String[] args) {
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (a.equals("-c") || a.equals("--config")) {
+        i++;
+      } else if (!a.startsWith("--config=") && !(a.startsWith("-c") && a.length() > 2)) {
+        return !OTHERS.contains(a);
+      }
+    }
+    return true;
   }
 
   private static StatusRuntimeException statusOf(Throwable t) {

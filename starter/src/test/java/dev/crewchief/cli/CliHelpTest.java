@@ -95,4 +95,26 @@ class CliHelpTest {
     assertEquals("2", r[0], r[1]);
     org.junit.jupiter.api.Assertions.assertTrue(r[1].contains(message), r[1]);
   }
+
+  /** `start` is built only for command lines that may involve it (it loads every runbook). */
+  @org.junit.jupiter.api.Test
+  void startIsBuiltOnlyWhereItMayBeNeeded() {
+    for (String line :
+        new String[] {
+          "start randopony-promote --help", "--help", "", "stauts x", "-c f.yaml start", "--version"
+        }) {
+      assertEquals(
+          true, CrewChiefCli.mayNeedStart(line.isEmpty() ? new String[0] : line.split(" ")), line);
+    }
+    for (String line :
+        new String[] {
+          "status release-x",
+          "-c f.yaml list",
+          "--config f.yaml report x",
+          "--config=f.yaml watch x",
+          "-cf.yaml approve x g"
+        }) {
+      assertEquals(false, CrewChiefCli.mayNeedStart(line.split(" ")), line);
+    }
+  }
 }
