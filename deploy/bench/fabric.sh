@@ -124,6 +124,7 @@ fig("median wall-time ratio crewchief/fabric", ratio, "x", "<= 1.0", ratio <= 1.
     "%d pairs alternating; crewchief (CLI start --wait) %.2f s, fabric (fab) %.2f s" % (pairs, med(c), med(f)))
 fig("median ratio release's own wall time/fabric", relratio, "x", "", None,
     "workflow start to close %.2f s (no CLI JVM start)" % med(rel))
-fig("SSH connections per Crew Chief deploy", med(cl), "", "", None,
-    "median of sshd's accepted logins per run; fabric's fabfile: %d" % med(fl))
+fig("SSH logins per Crew Chief deploy", med(cl), "", "", None,
+    "median of sshd's accepted logins during a run (0: the worker's connection from the run"
+    " before still served); the fabfile's: %d" % med(fl))
 PY
