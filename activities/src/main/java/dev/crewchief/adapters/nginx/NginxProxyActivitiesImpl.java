@@ -18,7 +18,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
-import net.schmizz.sshj.SSHClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -267,7 +266,7 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
       String action,
       String rejected,
       String what) {
-    SSHClient client = ssh.connect(host);
+    SshHosts.Connection client = ssh.lease(host);
     try {
       ExecResult res =
           watch == null
@@ -305,7 +304,7 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
           w.downtime().describe());
       return new SwitchResult(action, false, w.output(), w.downtime());
     } finally {
-      SshHosts.close(client);
+      client.close();
     }
   }
 
@@ -356,7 +355,7 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
         "curl -sS -m 10 -w '\\n%{http_code}' "
             + (r.hostHeader() == null ? "" : "-H " + q("Host: " + r.hostHeader()) + " ")
             + q(r.url());
-    SSHClient client = ssh.connect(r.host());
+    SshHosts.Connection client = ssh.lease(r.host());
     try {
       ExecResult res = ssh.exec(client, cmd, Duration.ofSeconds(20));
       String out = res.stdout();
@@ -380,7 +379,7 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
       }
       return new ActionResult(action, false, code + " " + abbreviate(body));
     } finally {
-      SshHosts.close(client);
+      client.close();
     }
   }
 

@@ -32,7 +32,6 @@ import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Stream;
-import net.schmizz.sshj.SSHClient;
 import net.schmizz.sshj.sftp.SFTPClient;
 import net.schmizz.sshj.xfer.FileSystemFile;
 import org.slf4j.Logger;
@@ -62,13 +61,13 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
       cmd.append(' ').append(q(p));
     }
     cmd.append("; do [ -e \"$p\" ] && printf '%s\\n' \"$p\"; done; true");
-    SSHClient client = ssh.connect(r.host());
+    SshHosts.Connection client = ssh.lease(r.host());
     try {
       ExecResult res = ssh.execChecked(client, r.host(), cmd.toString(), Duration.ofMinutes(1));
       List<String> existing = res.stdout().lines().filter(l -> !l.isBlank()).toList();
       return new PathFacts(true, existing);
     } finally {
-      SshHosts.close(client);
+      client.close();
     }
   }
 
@@ -86,7 +85,7 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
       return new ActionResult(action, true, "");
     }
     log.info("step '{}' {}", r.step(), action);
-    SSHClient client = ssh.connect(r.host());
+    SshHosts.Connection client = ssh.lease(r.host());
     try {
       ExecResult res =
           ssh.execChecked(
@@ -98,7 +97,7 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
               "step '" + r.step() + "' ran");
       return new ActionResult(action, false, SshHosts.tail(res.stdout()));
     } finally {
-      SshHosts.close(client);
+      client.close();
     }
   }
 
@@ -138,7 +137,7 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
           0,
           List.of());
     }
-    SSHClient client = ssh.connect(r.host());
+    SshHosts.Connection client = ssh.lease(r.host());
     try {
       ExecResult res =
           ssh.execChecked(
@@ -235,10 +234,11 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
           unchanged,
           deleted);
     } catch (IOException e) {
+      client.markBroken();
       throw ApplicationFailure.newFailure(
           "upload to " + target + " failed: " + e.getMessage(), "SshUnreachable");
     } finally {
-      SshHosts.close(client);
+      client.close();
     }
   }
 
@@ -269,7 +269,7 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
    * Deletes the files, then the directories they leave empty that the source does not have, in
    * batches (a long list would not fit in one command line). Idempotent: a retry finds them gone.
    */
-  private void delete(SSHClient client, SyncRequest r, Path local, List<String> deleted) {
+  private void delete(SshHosts.Connection client, SyncRequest r, Path local, List<String> deleted) {
     SortedSet<String> dirs = new TreeSet<>(Comparator.reverseOrder());
     for (String rel : deleted) {
       for (int slash = rel.lastIndexOf('/'); slash > 0; slash = rel.lastIndexOf('/', slash - 1)) {
@@ -377,12 +377,12 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
             + "); for f in $present; do printf '%s\\n' \"$listing\" | grep -qxF \"$f\" || { echo"
             + " \"$f missing from archive\" >&2; exit 1; }; done; rm -rf $present; echo"
             + " archived:$present";
-    SSHClient client = ssh.connect(r.host());
+    SshHosts.Connection client = ssh.lease(r.host());
     try {
       ExecResult res = ssh.execChecked(client, r.host(), cmd, COMMAND_TIMEOUT);
       return new ActionResult(action, false, res.stdout().strip());
     } finally {
-      SshHosts.close(client);
+      client.close();
     }
   }
 

@@ -12,14 +12,28 @@ import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import net.schmizz.keepalive.KeepAliveProvider;
 import net.schmizz.sshj.DefaultConfig;
 import net.schmizz.sshj.SSHClient;
 import net.schmizz.sshj.common.DisconnectReason;
 import net.schmizz.sshj.connection.ConnectionException;
 import net.schmizz.sshj.connection.channel.direct.Session;
+import net.schmizz.sshj.sftp.SFTPClient;
 import net.schmizz.sshj.transport.TransportException;
 import net.schmizz.sshj.transport.verification.OpenSSHKnownHosts;
 import net.schmizz.sshj.userauth.UserAuthException;
@@ -35,14 +49,40 @@ import org.slf4j.LoggerFactory;
  * <p>Failures become {@link ApplicationFailure}s with stable types: {@code SshHostKeyMismatch},
  * {@code SshAuthFailed} and {@code SshConfigInvalid} cannot be fixed by a retry and are
  * non-retryable; {@code SshUnreachable} is retried.
+ *
+ * <p>Connections are reused. A step {@link #lease leases} a connection to its host and gives it
+ * back when done; the next step to the same host, user, key and known_hosts file (its contents
+ * included, so an edited file means a new, newly verified connection) takes it instead of opening a
+ * new one, so a release's steps on one host share one connection (TCP, key exchange and public-key
+ * auth once) where each used to open its own. A connection serves one step at a time, with a new
+ * session (channel) per command as SSH has it; steps running at once get a connection each. Host
+ * keys were verified when the connection was opened, and a connection is only ever reused for the
+ * same known_hosts file. An idle connection is closed after {@link #IDLE_TIMEOUT}; a keep-alive
+ * (with reply) every {@link #KEEP_ALIVE} keeps a live one's reads from timing out and finds a dead
+ * one. A connection that turns out to be broken when a step opens its first session on it is
+ * discarded and the session opened once more on a fresh connection (nothing ran on the host yet); a
+ * connection that fails while a command runs is discarded, and the step fails as before.
  */
-public final class SshHosts {
+public final class SshHosts implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SshHosts.class);
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(15);
   private static final Duration DEFAULT_HANDSHAKE = Duration.ofSeconds(20);
 
+  /** How long a connection nobody uses stays open. */
+  public static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
+
+  /** The interval of keep-alive requests (answered by the server) on an open connection. */
+  static final Duration KEEP_ALIVE = Duration.ofSeconds(20);
+
+  /** Idle connections kept per host (more than that are closed when given back). */
+  private static final int MAX_IDLE_PER_HOST = 4;
+
   private final SecretResolver secrets;
   private final Duration handshake;
+  private final Map<PoolKey, Deque<Idle>> idle = new HashMap<>();
+  private final AtomicLong opened = new AtomicLong();
+  private ScheduledExecutorService reaper;
+  private boolean closed;
 
   public SshHosts(SecretResolver secrets) {
     this(secrets, DEFAULT_HANDSHAKE);
@@ -52,6 +92,263 @@ public final class SshHosts {
   public SshHosts(SecretResolver secrets, Duration handshake) {
     this.secrets = secrets;
     this.handshake = handshake;
+  }
+
+  /**
+   * What a reused connection must match: the host, its user, the key (its reference and a digest of
+   * what it resolved to, so a rotated key logs in anew) and the known_hosts file as it is now.
+   */
+  private record PoolKey(
+      String address,
+      int port,
+      String user,
+      String keyRef,
+      String keyDigest,
+      String knownHosts,
+      String knownHostsDigest) {}
+
+  private record Idle(SSHClient client, long sinceNanos) {}
+
+  /**
+   * A connection to a host for one step, given back by {@link #close}: an idle connection to the
+   * same host, user, key and known_hosts file when there is one, else a new verified one. Not for
+   * use by two threads at once.
+   */
+  public Connection lease(HostRef host) {
+    File knownHosts = knownHosts(host);
+    String key = secrets.resolve(host.privateKeyRef(), "the SSH key of " + host.describe());
+    PoolKey k =
+        new PoolKey(
+            host.address(),
+            host.port(),
+            host.user(),
+            host.privateKeyRef(),
+            digest(key),
+            knownHosts.getAbsolutePath(),
+            digest(read(knownHosts)));
+    SSHClient pooled = take(k);
+    if (pooled != null) {
+      return new Connection(host, k, pooled, true);
+    }
+    return new Connection(host, k, open(host, knownHosts, key), false);
+  }
+
+  /** Connections opened so far (TCP, key exchange, authentication), reused ones not counted. */
+  public long connectionsOpened() {
+    return opened.get();
+  }
+
+  /** Closes the connections idle for longer than {@code olderThan}; how many it closed. */
+  public int closeIdle(Duration olderThan) {
+    long now = System.nanoTime();
+    List<SSHClient> expired = new ArrayList<>();
+    synchronized (idle) {
+      for (Iterator<Deque<Idle>> it = idle.values().iterator(); it.hasNext(); ) {
+        Deque<Idle> q = it.next();
+        q.removeIf(
+            i -> {
+              boolean old = now - i.sinceNanos() >= olderThan.toNanos();
+              if (old) {
+                expired.add(i.client());
+              }
+              return old;
+            });
+        if (q.isEmpty()) {
+          it.remove();
+        }
+      }
+    }
+    expired.forEach(SshHosts::close);
+    return expired.size();
+  }
+
+  /** Closes every idle connection and stops pooling (the worker's shutdown). */
+  @Override
+  public void close() {
+    synchronized (idle) {
+      closed = true;
+      if (reaper != null) {
+        reaper.shutdownNow();
+      }
+    }
+    closeIdle(Duration.ZERO);
+  }
+
+  /** The most recently used live idle connection for the key, or null. */
+  private SSHClient take(PoolKey k) {
+    List<SSHClient> dead = new ArrayList<>();
+    SSHClient found = null;
+    synchronized (idle) {
+      Deque<Idle> q = idle.get(k);
+      while (q != null && !q.isEmpty() && found == null) {
+        SSHClient c = q.pollLast().client();
+        if (c.isConnected() && c.isAuthenticated()) {
+          found = c;
+        } else {
+          dead.add(c);
+        }
+      }
+      if (q != null && q.isEmpty()) {
+        idle.remove(k);
+      }
+    }
+    dead.forEach(SshHosts::close);
+    return found;
+  }
+
+  /** Gives a connection back to the pool, or closes it when it is not fit for another step. */
+  private void giveBack(PoolKey k, SSHClient c) {
+    if (!c.isConnected() || !c.isAuthenticated()) {
+      close(c);
+      return;
+    }
+    synchronized (idle) {
+      if (!closed) {
+        Deque<Idle> q = idle.computeIfAbsent(k, x -> new ArrayDeque<>());
+        if (q.size() < MAX_IDLE_PER_HOST) {
+          q.addLast(new Idle(c, System.nanoTime()));
+          startReaper();
+          return;
+        }
+      }
+    }
+    close(c);
+  }
+
+  /** A daemon thread that closes idle connections: a worker's exit never waits for it. */
+  private void startReaper() {
+    if (reaper == null) {
+      reaper =
+          Executors.newSingleThreadScheduledExecutor(
+              r -> {
+                Thread t = new Thread(r, "ssh-idle-reaper");
+                t.setDaemon(true);
+                return t;
+              });
+      long every = Math.max(1, IDLE_TIMEOUT.toSeconds() / 4);
+      reaper.scheduleWithFixedDelay(
+          () -> {
+            try {
+              closeIdle(IDLE_TIMEOUT);
+            } catch (RuntimeException e) {
+              log.debug("closing idle SSH connections: {}", e.getMessage());
+            }
+          },
+          every,
+          every,
+          TimeUnit.SECONDS);
+    }
+  }
+
+  private static byte[] read(File knownHosts) {
+    try {
+      return java.nio.file.Files.readAllBytes(knownHosts.toPath());
+    } catch (IOException e) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "known_hosts file " + knownHosts + " cannot be read: " + e.getMessage(),
+          "SshConfigInvalid");
+    }
+  }
+
+  private static String digest(String key) {
+    return digest(key.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String digest(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * A leased connection (see {@link #lease}): sessions and SFTP are opened through it, so that a
+   * reused connection found broken is replaced once by a fresh one before anything runs.
+   */
+  public final class Connection implements AutoCloseable {
+    private final HostRef host;
+    private final PoolKey key;
+    private SSHClient client;
+    private boolean reused;
+    private boolean broken;
+
+    private Connection(HostRef host, PoolKey key, SSHClient client, boolean reused) {
+      this.host = host;
+      this.key = key;
+      this.client = client;
+      this.reused = reused;
+    }
+
+    /** A new session (one command) on this connection. */
+    public Session startSession() throws IOException {
+      try {
+        return client.startSession();
+      } catch (IOException | IllegalStateException e) {
+        return retryFresh(e).startSession();
+      }
+    }
+
+    /** An SFTP client on this connection. */
+    public SFTPClient newSFTPClient() throws IOException {
+      try {
+        return client.newSFTPClient();
+      } catch (IOException | IllegalStateException e) {
+        return retryFresh(e).newSFTPClient();
+      }
+    }
+
+    /**
+     * A reused connection that fails at its first channel is stale (the server closed it, the
+     * network dropped it): once, it is replaced by a new connection, with the same verification. A
+     * fresh connection's failure is the step's.
+     */
+    private SSHClient retryFresh(Exception e) throws IOException {
+      if (!reused) {
+        broken = true;
+        if (e instanceof IOException io) {
+          throw io;
+        }
+        throw new IOException(e.getMessage(), e);
+      }
+      log.info(
+          "reused SSH connection to {} failed ({}): opening a new one",
+          host.describe(),
+          e.getMessage());
+      SshHosts.close(client);
+      reused = false;
+      client = open(host, knownHosts(host), secretKey());
+      return client;
+    }
+
+    private String secretKey() {
+      return secrets.resolve(host.privateKeyRef(), "the SSH key of " + host.describe());
+    }
+
+    /** Not to be reused: a command on it failed or did not finish. */
+    void markBroken() {
+      broken = true;
+    }
+
+    /** The host this connection is to. */
+    public HostRef host() {
+      return host;
+    }
+
+    /** Gives the connection back for the next step (or closes it when it is broken). */
+    @Override
+    public void close() {
+      if (client == null) {
+        return;
+      }
+      SSHClient c = client;
+      client = null;
+      if (broken) {
+        SshHosts.close(c);
+      } else {
+        giveBack(key, c);
+      }
+    }
   }
 
   /**
@@ -116,13 +413,24 @@ public final class SshHosts {
     return knownHosts;
   }
 
-  /** A connected, authenticated client; the caller closes it. */
+  /** A new connected, authenticated client, not pooled; the caller closes it. */
   public SSHClient connect(HostRef host) {
     File knownHosts = knownHosts(host);
-    String key = secrets.resolve(host.privateKeyRef(), "the SSH key of " + host.describe());
-    SSHClient client = new SSHClient(new DefaultConfig());
+    return open(
+        host,
+        knownHosts,
+        secrets.resolve(host.privateKeyRef(), "the SSH key of " + host.describe()));
+  }
+
+  private SSHClient open(HostRef host, File knownHosts, String key) {
+    DefaultConfig config = new DefaultConfig();
+    // keepalive@openssh.com with want-reply: the server's answers keep a live connection's reads
+    // from timing out while it waits in the pool or a command is silent, and a dead one is found.
+    config.setKeepAliveProvider(KeepAliveProvider.KEEP_ALIVE);
+    SSHClient client = new SSHClient(config);
     boolean connected = false;
     try {
+      client.getConnection().getKeepAlive().setKeepAliveInterval((int) KEEP_ALIVE.toSeconds());
       client.addHostKeyVerifier(new OpenSSHKnownHosts(knownHosts));
       client.setConnectTimeout((int) CONNECT_TIMEOUT.toMillis());
       // The handshake is bounded on its own: a port that accepts TCP but never speaks SSH (a
@@ -137,6 +445,8 @@ public final class SshHosts {
       client.getTransport().setTimeoutMs((int) Duration.ofMinutes(2).toMillis());
       client.getConnection().setTimeoutMs((int) Duration.ofMinutes(2).toMillis());
       setSocketTimeout(client, Duration.ofMinutes(2));
+      opened.incrementAndGet();
+      log.debug("opened SSH connection to {}", host.describe());
       return client;
     } catch (UserAuthException e) {
       close(client);
@@ -237,7 +547,8 @@ public final class SshHosts {
    * Runs a command through {@code sh -c} semantics of the login shell, heartbeating while it runs
    * when called from an activity.
    */
-  public ExecResult exec(SSHClient client, String command, Duration timeout) {
+  public ExecResult exec(Connection client, String command, Duration timeout) {
+    boolean done = false;
     try (Session session = client.startSession()) {
       Session.Command cmd = session.exec(command);
       // Both streams are drained on their own threads so that this one keeps heartbeating while
@@ -273,6 +584,7 @@ public final class SshHosts {
                 + command,
             "RemoteCommandTimedOut");
       }
+      done = true;
       return new ExecResult(
           status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     } catch (InterruptedException e) {
@@ -282,6 +594,11 @@ public final class SshHosts {
       throw ApplicationFailure.newFailure(
           "SSH session failed: " + e.getClass().getSimpleName() + " " + e.getMessage(),
           "SshUnreachable");
+    } finally {
+      if (!done) {
+        // A command that failed to run or to finish leaves the connection in doubt: not reused.
+        client.markBroken();
+      }
     }
   }
 
@@ -289,17 +606,17 @@ public final class SshHosts {
    * Runs a command and fails with {@code RemoteCommandFailed} on a non-zero exit, or {@code
    * RemoteToolMissing} when the shell did not find a tool it was to run (exit 127).
    */
-  public ExecResult execChecked(SSHClient client, HostRef host, String command, Duration timeout) {
+  public ExecResult execChecked(Connection client, HostRef host, String command, Duration timeout) {
     return execChecked(client, host, command, timeout, Map.of(), "running a command");
   }
 
   /**
-   * As {@link #execChecked(SSHClient, HostRef, String, Duration)}, {@code tools} saying what to
+   * As {@link #execChecked(Connection, HostRef, String, Duration)}, {@code tools} saying what to
    * change when one of the tools the command runs is not found (see {@link ToolMissing}), and
    * {@code what} what the command was doing, for that message.
    */
   public ExecResult execChecked(
-      SSHClient client,
+      Connection client,
       HostRef host,
       String command,
       Duration timeout,
