@@ -78,7 +78,14 @@ public final class Parked {
       long threads = worker.status("Threads");
       long heapAfterGc = heapAfterGc(worker.pid());
       long rssAfterGc = worker.status("VmRSS");
-      String note = n + " parked releases (+ " + n + " lane holds); " + Bench.workerSettings();
+      String note = n + " parked releases (+ " + n + " lane holds)";
+      bench.figure(
+          "worker RSS, parked",
+          rss / 1024.0,
+          "MB",
+          "<= 256",
+          rss / 1024.0 <= 256,
+          note + "; " + Bench.workerSettings());
       bench.figure(
           "worker RSS after full GC",
           rssAfterGc / 1024.0,
