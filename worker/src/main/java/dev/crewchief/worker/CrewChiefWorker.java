@@ -85,6 +85,7 @@ public final class CrewChiefWorker implements AutoCloseable {
             WorkerOptions.newBuilder()
                 .setMaxConcurrentActivityExecutionSize(tuning.maxConcurrentActivities())
                 .setMaxConcurrentWorkflowTaskExecutionSize(tuning.maxConcurrentWorkflowTasks())
+                .setMaxConcurrentWorkflowTaskPollers(tuning.workflowPollers())
                 .build());
     worker.registerWorkflowImplementationTypes(
         ReleaseWorkflow.implementationOptions(), Runbooks.all().workflowImplementations());
