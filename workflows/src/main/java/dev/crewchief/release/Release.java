@@ -312,7 +312,7 @@ public final class Release {
    */
   public <T> T run(Lane lane, Object input, Supplier<T> body) {
     if (!economy) {
-      // Since the one-upsert change, the status is written with the first step instead.
+      // Since the history economy, the status is written with the first step instead.
       upsert(SearchAttributes.STATUS, status.name());
     }
     try {
