@@ -27,6 +27,7 @@ import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +48,20 @@ public final class CrewChiefWorker implements AutoCloseable {
 
   public static CrewChiefWorker start(
       WorkflowClient client, LoadedConfig config, Map<String, String> env) {
+    return start(client, config, env, WorkerTuning.fromEnvironment(env), worker -> {});
+  }
+
+  /**
+   * The same, with the given tuning and {@code extra} registrations on the worker before it starts
+   * (the benchmarks register their own workflow and activity types this way, so that they measure
+   * the worker as it runs in production, not a copy of it).
+   */
+  public static CrewChiefWorker start(
+      WorkflowClient client,
+      LoadedConfig config,
+      Map<String, String> env,
+      WorkerTuning tuning,
+      Consumer<Worker> extra) {
     // Every secret this worker resolves is known to the scrubber, which masks it (and URL
     // credentials, webhook paths, Authorization values) in everything an activity returns, throws
     // or heartbeats: outputs go into the history, which everyone with UI access can read. The
@@ -61,12 +76,17 @@ public final class CrewChiefWorker implements AutoCloseable {
             client,
             WorkerFactoryOptions.newBuilder()
                 .setWorkerInterceptors(new ScrubbingInterceptor(known))
+                .setWorkflowCacheSize(tuning.workflowCacheSize())
+                .setMaxWorkflowThreadCount(tuning.maxWorkflowThreads())
                 .build());
-    // Two cores: a handful of concurrent activities is plenty for release steps.
     Worker worker =
         factory.newWorker(
             config.config().taskQueueOrDefault(),
-            WorkerOptions.newBuilder().setMaxConcurrentActivityExecutionSize(20).build());
+            WorkerOptions.newBuilder()
+                .setMaxConcurrentActivityExecutionSize(tuning.maxConcurrentActivities())
+                .setMaxConcurrentWorkflowTaskExecutionSize(tuning.maxConcurrentWorkflowTasks())
+                .setMaxConcurrentWorkflowTaskPollers(tuning.workflowPollers())
+                .build());
     worker.registerWorkflowImplementationTypes(
         ReleaseWorkflow.implementationOptions(), Runbooks.all().workflowImplementations());
     SshHosts ssh = new SshHosts(secrets);
@@ -85,7 +105,9 @@ public final class CrewChiefWorker implements AutoCloseable {
         new HttpWebhookActivities(secrets, http),
         new ChannelNotifyActivities(mail, http, secrets),
         new TemporalActivitiesImpl(client));
+    extra.accept(worker);
     factory.start();
+    log.info("worker tuning: {}", tuning);
     return new CrewChiefWorker(factory, engines);
   }
 

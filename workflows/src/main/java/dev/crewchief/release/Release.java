@@ -28,6 +28,7 @@ import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -52,10 +53,25 @@ public final class Release {
    */
   static final String PLATFORM_CHANGE = "platform-trustworthy";
 
+  /**
+   * The {@code Workflow.getVersion} change id of the history economy: from it on, a step transition
+   * writes the step and the status in one upsert, and only what changed (before it, each transition
+   * wrote two, the status rewritten unchanged every time; the status was also written alone at the
+   * start), and at its end a release lets go of its lane while its last notification goes out
+   * instead of after it (one workflow task less). Releases started earlier replay writing what they
+   * recorded.
+   */
+  static final String ECONOMY_CHANGE = "history-economy";
+
   private final Logger log = Workflow.getLogger(Release.class);
   private final ReleaseContext ctx;
   private final NotifyActivities notify;
   private final int platform;
+  private final boolean economy;
+
+  /** The values of the search attributes as last written (or set at start), by name. */
+  private final Map<String, String> written = new HashMap<>();
+
   private final List<Undo> undos = new ArrayList<>();
   private final List<String> leftByHand = new ArrayList<>();
   private String settled;
@@ -73,6 +89,16 @@ public final class Release {
   public Release(ReleaseContext ctx) {
     this.ctx = ctx;
     this.platform = Workflow.getVersion(PLATFORM_CHANGE, Workflow.DEFAULT_VERSION, 1);
+    this.economy = Workflow.getVersion(ECONOMY_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1;
+    if (economy) {
+      // What the release was started with counts as written: an upsert of the same is skipped.
+      io.temporal.common.SearchAttributes initial = Workflow.getTypedSearchAttributes();
+      for (SearchAttributeKey<String> key : SearchAttributes.ALL) {
+        if (initial.containsKey(key)) {
+          written.put(key.getName(), initial.get(key));
+        }
+      }
+    }
     this.gates = new Gates(this, ctx, platform >= 1);
     // Notifications must never fail a release: a few attempts, then the release goes on. A send
     // to mail and chat may take a minute on a slow relay; the adapter heartbeats meanwhile.
@@ -285,7 +311,10 @@ public final class Release {
    * since failing every open release on a bad deployment would be worse than waiting for a fix.
    */
   public <T> T run(Lane lane, Object input, Supplier<T> body) {
-    upsert(SearchAttributes.STATUS, status.name());
+    if (!economy) {
+      // Since the history economy, the status is written with the first step instead.
+      upsert(SearchAttributes.STATUS, status.name());
+    }
     try {
       return outcome(
           () -> {
@@ -296,8 +325,12 @@ public final class Release {
             return body.get();
           });
     } finally {
-      awaitNotifications();
-      letGoOfLane();
+      if (economy) {
+        endAlongside();
+      } else {
+        awaitNotifications();
+        letGoOfLane();
+      }
     }
   }
 
@@ -404,7 +437,11 @@ public final class Release {
       return RollbackOutcome.NOTHING;
     }
     status = ReleaseStatus.ROLLING_BACK;
-    upsert(SearchAttributes.STATUS, status.name());
+    if (economy) {
+      upsertChanged(SearchAttributes.STATUS, status.name(), null, null);
+    } else {
+      upsert(SearchAttributes.STATUS, status.name());
+    }
     List<Undo> todo = new ArrayList<>(undos);
     undos.clear();
     Workflow.newDetachedCancellationScope(
@@ -549,6 +586,32 @@ public final class Release {
         .run();
   }
 
+  /**
+   * The end of a release since the history economy: lets go of the lane (if held) while the
+   * notifications still under way finish, then waits for both; the release ends once its hold has
+   * ended, as {@link #letGoOfLane} explains.
+   */
+  private void endAlongside() {
+    if (laneHold == null) {
+      awaitNotifications();
+      return;
+    }
+    LaneHold hold = laneHold;
+    laneHold = null;
+    Workflow.newDetachedCancellationScope(
+            () -> {
+              Promise<Void> letGo = Async.procedure(hold::letGo);
+              awaitNotifications();
+              try {
+                letGo.get();
+                laneHoldEnded.get();
+              } catch (TemporalFailure e) {
+                log.warn("could not let go of lane {}: {}", lane.workflowId(), describe(e));
+              }
+            })
+        .run();
+  }
+
   private TemporalActivities temporal() {
     return Workflow.newActivityStub(
         TemporalActivities.class,
@@ -579,8 +642,12 @@ public final class Release {
 
   private void setCurrentStep(String name) {
     currentStep = name;
-    upsert(SearchAttributes.STEP, name);
-    upsert(SearchAttributes.STATUS, status.name());
+    if (economy) {
+      upsertChanged(SearchAttributes.STEP, name, SearchAttributes.STATUS, status.name());
+    } else {
+      upsert(SearchAttributes.STEP, name);
+      upsert(SearchAttributes.STATUS, status.name());
+    }
     refreshDetails();
   }
 
@@ -638,6 +705,40 @@ public final class Release {
 
   String currentStep() {
     return currentStep;
+  }
+
+  /**
+   * Writes the registered ones of up to two search attributes in one upsert, leaving out those that
+   * already hold the value; writes nothing when nothing changes. Every upsert is an event in the
+   * history, so a release writes one per step at most.
+   */
+  private void upsertChanged(
+      SearchAttributeKey<String> key,
+      String value,
+      SearchAttributeKey<String> otherKey,
+      String otherValue) {
+    List<io.temporal.common.SearchAttributeUpdate<?>> updates = new ArrayList<>(2);
+    changed(key, value, updates);
+    if (otherKey != null) {
+      changed(otherKey, otherValue, updates);
+    }
+    if (!updates.isEmpty()) {
+      Workflow.upsertTypedSearchAttributes(
+          updates.toArray(new io.temporal.common.SearchAttributeUpdate<?>[0]));
+    }
+  }
+
+  private void changed(
+      SearchAttributeKey<String> key,
+      String value,
+      List<io.temporal.common.SearchAttributeUpdate<?>> updates) {
+    if (ctx.searchAttributes() == null
+        || !ctx.searchAttributes().contains(key.getName())
+        || value.equals(written.get(key.getName()))) {
+      return;
+    }
+    written.put(key.getName(), value);
+    updates.add(key.valueSet(value));
   }
 
   private void upsert(SearchAttributeKey<String> key, String value) {
