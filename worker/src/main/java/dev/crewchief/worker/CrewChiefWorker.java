@@ -40,10 +40,12 @@ public final class CrewChiefWorker implements AutoCloseable {
 
   private final WorkerFactory factory;
   private final DockerEngines engines;
+  private final SshHosts ssh;
 
-  private CrewChiefWorker(WorkerFactory factory, DockerEngines engines) {
+  private CrewChiefWorker(WorkerFactory factory, DockerEngines engines, SshHosts ssh) {
     this.factory = factory;
     this.engines = engines;
+    this.ssh = ssh;
   }
 
   public static CrewChiefWorker start(
@@ -108,7 +110,7 @@ public final class CrewChiefWorker implements AutoCloseable {
     extra.accept(worker);
     factory.start();
     log.info("worker tuning: {}", tuning);
-    return new CrewChiefWorker(factory, engines);
+    return new CrewChiefWorker(factory, engines, ssh);
   }
 
   /** Stops polling, lets the tasks in hand finish (up to the given time), then closes clients. */
@@ -116,6 +118,8 @@ public final class CrewChiefWorker implements AutoCloseable {
     factory.shutdown();
     factory.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
     engines.close();
+    // The SSH connections kept for the next step (SshHosts.lease) are logged out of.
+    ssh.close();
   }
 
   @Override
