@@ -56,9 +56,10 @@ for i in $(seq 2 $((2 * n + 1))); do
 done
 for i in $(seq 1 $((2 * n + 1))); do
   id="release-randopony-promote-demo-2014r$i"
+  # The search attribute is shown as its JSON payload, base64: "WAITING_FOR_GATE" is IldBSVRJTkdfRk9SX0dBVEUi.
   for _ in $(seq 1 100); do
     "$temporal_bin" workflow describe --address "$address" -w "$id" -o json 2>/dev/null |
-      grep -q "WAITING_FOR_GATE" && break
+      grep -q -e WAITING_FOR_GATE -e IldBSVRJTkdfRk9SX0dBVEUi && break
     sleep 0.2
   done
 done

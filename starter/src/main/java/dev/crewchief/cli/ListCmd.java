@@ -66,8 +66,18 @@ final class ListCmd implements Callable<Integer> {
               + " CANCELLED")
   ReleaseStatus state;
 
+  @Option(
+      names = "--limit",
+      paramLabel = "N",
+      description = "the N newest releases (default 100; 0: every one)")
+  int limit = 100;
+
   @Override
   public Integer call() {
+    if (limit < 0) {
+      throw new IllegalArgumentException(
+          "--limit " + limit + ": expected a number of releases, or 0 for every one");
+    }
     for (String v : new String[] {runbook, environment, version}) {
       if (v != null && !VALUE.matcher(v).matches()) {
         throw new IllegalArgumentException(
@@ -111,8 +121,17 @@ final class ListCmd implements Callable<Integer> {
         if (state != null) clauses.add(SearchAttributes.STATUS.getName() + "='" + state + "'");
       }
       if (executionStatus != null) clauses.add("ExecutionStatus='" + executionStatus + "'");
-      List<WorkflowExecutionInfo> all =
-          Releases.list(s.stubs(), s.namespace(), String.join(" AND ", clauses), false);
+      Releases.Listing listing =
+          Releases.list(
+              s.stubs(),
+              s.namespace(),
+              String.join(" AND ", clauses),
+              indexed,
+              indexed ? limit : 0);
+      List<WorkflowExecutionInfo> all = listing.releases();
+      // Without the search attributes the filters apply here, so the limit does too.
+      boolean more = listing.more();
+      int shown = 0;
       cli.out.println(
           StatusCmd.pad("RELEASE", 48)
               + " "
@@ -142,6 +161,11 @@ final class ListCmd implements Callable<Integer> {
                     && !execution.replace("_", "").equalsIgnoreCase(executionStatus)))) {
           continue;
         }
+        if (limit > 0 && shown == limit) {
+          more = true;
+          break;
+        }
+        shown++;
         String releaseState = Releases.keyword(i, SearchAttributes.STATUS);
         String step = Releases.keyword(i, SearchAttributes.STEP);
         if (step == null && Releases.running(i)) {
@@ -171,6 +195,13 @@ final class ListCmd implements Callable<Integer> {
                 + StatusCmd.pad(releaseState == null ? "" : releaseState, 16)
                 + " "
                 + (step == null ? "" : step));
+      }
+      if (more) {
+        cli.out.println(
+            "(the "
+                + limit
+                + " newest shown; more releases match: --limit 0 lists every one, or narrow with"
+                + " --runbook, --env, --version, --status, --state)");
       }
       return 0;
     }

@@ -33,32 +33,59 @@ import java.util.concurrent.TimeUnit;
 final class Releases {
   private Releases() {}
 
+  /** A listing: the releases found, newest first, and whether more exist beyond its limit. */
+  record Listing(List<WorkflowExecutionInfo> releases, boolean more) {}
+
   /**
-   * Executions whose id starts with {@code release-}, newest first. Uses the visibility query when
-   * the server has it, otherwise (the embedded test server) open and closed listing.
+   * Executions whose id starts with {@code release-}, newest first, at most {@code limit} of them
+   * (0: all). With the search attributes registered ({@code indexed}) the server is asked for
+   * releases only ({@code WorkflowId STARTS_WITH 'release-'}), a page at a time up to the limit, so
+   * that lane holds and other workflows neither cost time nor push releases out of the page;
+   * otherwise (the embedded test server) open and closed executions are listed and filtered here.
    */
-  static List<WorkflowExecutionInfo> list(
-      WorkflowServiceStubs stubs, String namespace, String query, boolean openOnly) {
+  static Listing list(
+      WorkflowServiceStubs stubs, String namespace, String query, boolean indexed, int limit) {
     List<WorkflowExecutionInfo> out = new ArrayList<>();
+    boolean more = false;
     try {
       String q = query == null || query.isBlank() ? "" : query;
-      if (openOnly) {
-        q = q.isEmpty() ? "ExecutionStatus='Running'" : "(" + q + ") AND ExecutionStatus='Running'";
+      if (indexed) {
+        q =
+            q.isEmpty()
+                ? "WorkflowId STARTS_WITH 'release-'"
+                : "WorkflowId STARTS_WITH 'release-' AND " + q;
       }
-      var resp =
-          stubs
-              .blockingStub()
-              .listWorkflowExecutions(
-                  ListWorkflowExecutionsRequest.newBuilder()
-                      .setNamespace(namespace)
-                      .setQuery(q)
-                      .setPageSize(1000)
-                      .build());
-      out.addAll(resp.getExecutionsList());
+      com.google.protobuf.ByteString token = com.google.protobuf.ByteString.EMPTY;
+      do {
+        // One more than the limit: whether more exist is known by finding one, not from the
+        // page token (the server may hand one out with nothing behind it).
+        int page = limit == 0 ? 1000 : Math.min(1000, limit + 1 - out.size());
+        var resp =
+            stubs
+                .blockingStub()
+                .listWorkflowExecutions(
+                    ListWorkflowExecutionsRequest.newBuilder()
+                        .setNamespace(namespace)
+                        .setQuery(q)
+                        .setPageSize(page)
+                        .setNextPageToken(token)
+                        .build());
+        for (WorkflowExecutionInfo i : resp.getExecutionsList()) {
+          if (i.getExecution().getWorkflowId().startsWith("release-")) {
+            if (limit > 0 && out.size() == limit) {
+              more = true;
+              break;
+            }
+            out.add(i);
+          }
+        }
+        token = resp.getNextPageToken();
+      } while (!more && !token.isEmpty() && (limit == 0 || out.size() < limit));
     } catch (StatusRuntimeException e) {
       if (e.getStatus().getCode() != Status.Code.UNIMPLEMENTED) {
         throw e;
       }
+      out.clear();
       out.addAll(
           stubs
               .blockingStub()
@@ -69,22 +96,24 @@ final class Releases {
                       .setStartTimeFilter(StartTimeFilter.getDefaultInstance())
                       .build())
               .getExecutionsList());
-      if (!openOnly) {
-        out.addAll(
-            stubs
-                .blockingStub()
-                .listClosedWorkflowExecutions(
-                    ListClosedWorkflowExecutionsRequest.newBuilder()
-                        .setNamespace(namespace)
-                        .setMaximumPageSize(1000)
-                        .setStartTimeFilter(StartTimeFilter.getDefaultInstance())
-                        .build())
-                .getExecutionsList());
-      }
+      out.addAll(
+          stubs
+              .blockingStub()
+              .listClosedWorkflowExecutions(
+                  ListClosedWorkflowExecutionsRequest.newBuilder()
+                      .setNamespace(namespace)
+                      .setMaximumPageSize(1000)
+                      .setStartTimeFilter(StartTimeFilter.getDefaultInstance())
+                      .build())
+              .getExecutionsList());
+      out.removeIf(i -> !i.getExecution().getWorkflowId().startsWith("release-"));
     }
-    out.removeIf(i -> !i.getExecution().getWorkflowId().startsWith("release-"));
     out.sort((a, b) -> Long.compare(b.getStartTime().getSeconds(), a.getStartTime().getSeconds()));
-    return out;
+    if (limit > 0 && out.size() > limit) {
+      out.subList(limit, out.size()).clear();
+      more = true;
+    }
+    return new Listing(out, more);
   }
 
   static WorkflowExecutionInfo describe(WorkflowServiceStubs stubs, String namespace, String id) {

@@ -198,6 +198,17 @@ class RandoPonyEndToEndIT {
     assertTrue(succeeded.contains(promote2) && succeeded.contains("SUCCEEDED"), succeeded);
     assertFalse(cli("list", "--status", "running").out().contains(promote2));
     assertEquals(2, cli("list", "--status", "sideways").exit());
+    // The newest only, saying that more match (staging 2014r1 matches too, started before).
+    String newest = cli("list", "--env", "sandbox", "--version", "2014r1", "--limit", "1").out();
+    assertTrue(newest.contains(promote2) && !newest.contains("staging-sandbox-2014r1"), newest);
+    assertTrue(newest.contains("(the 1 newest shown; more releases match"), newest);
+    String both = cli("list", "--env", "sandbox", "--version", "2014r1", "--limit", "2").out();
+    assertTrue(
+        both.contains(promote2)
+            && both.contains("release-randopony-staging-sandbox-2014r1")
+            && !both.contains("newest shown"),
+        both);
+    assertEquals(2, cli("list", "--limit", "-1").exit());
 
     // No secret in any history: the private key stays on the worker; only its reference is there.
     String key = Files.readString(sandbox.dir.resolve("client_ed25519"));
