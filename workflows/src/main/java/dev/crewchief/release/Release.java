@@ -13,6 +13,7 @@ import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.common.RetryOptions;
 import io.temporal.common.SearchAttributeKey;
+import io.temporal.common.SearchAttributeUpdate;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
@@ -28,7 +29,6 @@ import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -69,9 +69,6 @@ public final class Release {
   private final int platform;
   private final boolean economy;
 
-  /** The values of the search attributes as last written (or set at start), by name. */
-  private final Map<String, String> written = new HashMap<>();
-
   private final List<Undo> undos = new ArrayList<>();
   private final List<String> leftByHand = new ArrayList<>();
   private String settled;
@@ -90,15 +87,6 @@ public final class Release {
     this.ctx = ctx;
     this.platform = Workflow.getVersion(PLATFORM_CHANGE, Workflow.DEFAULT_VERSION, 1);
     this.economy = Workflow.getVersion(ECONOMY_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1;
-    if (economy) {
-      // What the release was started with counts as written: an upsert of the same is skipped.
-      io.temporal.common.SearchAttributes initial = Workflow.getTypedSearchAttributes();
-      for (SearchAttributeKey<String> key : SearchAttributes.ALL) {
-        if (initial.containsKey(key)) {
-          written.put(key.getName(), initial.get(key));
-        }
-      }
-    }
     this.gates = new Gates(this, ctx, platform >= 1);
     // Notifications must never fail a release: a few attempts, then the release goes on. A send
     // to mail and chat may take a minute on a slow relay; the adapter heartbeats meanwhile.
@@ -437,11 +425,7 @@ public final class Release {
       return RollbackOutcome.NOTHING;
     }
     status = ReleaseStatus.ROLLING_BACK;
-    if (economy) {
-      upsertChanged(SearchAttributes.STATUS, status.name(), null, null);
-    } else {
-      upsert(SearchAttributes.STATUS, status.name());
-    }
+    upsert(SearchAttributes.STATUS, status.name());
     List<Undo> todo = new ArrayList<>(undos);
     undos.clear();
     Workflow.newDetachedCancellationScope(
@@ -642,12 +626,7 @@ public final class Release {
 
   private void setCurrentStep(String name) {
     currentStep = name;
-    if (economy) {
-      upsertChanged(SearchAttributes.STEP, name, SearchAttributes.STATUS, status.name());
-    } else {
-      upsert(SearchAttributes.STEP, name);
-      upsert(SearchAttributes.STATUS, status.name());
-    }
+    upsert(SearchAttributes.STEP, name, SearchAttributes.STATUS, status.name());
     refreshDetails();
   }
 
@@ -707,43 +686,39 @@ public final class Release {
     return currentStep;
   }
 
+  private void upsert(SearchAttributeKey<String> key, String value) {
+    upsert(key, value, null, null);
+  }
+
   /**
-   * Writes the registered ones of up to two search attributes in one upsert, leaving out those that
-   * already hold the value; writes nothing when nothing changes. Every upsert is an event in the
-   * history, so a release writes one per step at most.
+   * Writes the registered ones of up to two search attributes. Since the history economy: in one
+   * upsert, leaving out those that already hold the value (the workflow's own search attributes, as
+   * started and as upserted since), and nothing when nothing changes: every upsert is an event in
+   * the history. Releases started before it write each one in an upsert of its own, changed or not,
+   * as their histories recorded.
    */
-  private void upsertChanged(
+  private void upsert(
       SearchAttributeKey<String> key,
       String value,
       SearchAttributeKey<String> otherKey,
       String otherValue) {
-    List<io.temporal.common.SearchAttributeUpdate<?>> updates = new ArrayList<>(2);
-    changed(key, value, updates);
-    if (otherKey != null) {
-      changed(otherKey, otherValue, updates);
+    List<SearchAttributeUpdate<?>> updates = new ArrayList<>(2);
+    for (int i = 0; i < 2; i++) {
+      SearchAttributeKey<String> k = i == 0 ? key : otherKey;
+      String v = i == 0 ? value : otherValue;
+      if (k == null
+          || ctx.searchAttributes() == null
+          || !ctx.searchAttributes().contains(k.getName())) {
+        continue;
+      }
+      if (!economy) {
+        Workflow.upsertTypedSearchAttributes(k.valueSet(v));
+      } else if (!v.equals(Workflow.getTypedSearchAttributes().get(k))) {
+        updates.add(k.valueSet(v));
+      }
     }
     if (!updates.isEmpty()) {
-      Workflow.upsertTypedSearchAttributes(
-          updates.toArray(new io.temporal.common.SearchAttributeUpdate<?>[0]));
-    }
-  }
-
-  private void changed(
-      SearchAttributeKey<String> key,
-      String value,
-      List<io.temporal.common.SearchAttributeUpdate<?>> updates) {
-    if (ctx.searchAttributes() == null
-        || !ctx.searchAttributes().contains(key.getName())
-        || value.equals(written.get(key.getName()))) {
-      return;
-    }
-    written.put(key.getName(), value);
-    updates.add(key.valueSet(value));
-  }
-
-  private void upsert(SearchAttributeKey<String> key, String value) {
-    if (ctx.searchAttributes() != null && ctx.searchAttributes().contains(key.getName())) {
-      Workflow.upsertTypedSearchAttributes(key.valueSet(value));
+      Workflow.upsertTypedSearchAttributes(updates.toArray(new SearchAttributeUpdate<?>[0]));
     }
   }
 
