@@ -4,18 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
-import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
-import static org.mockito.Mockito.withSettings;
 
-import dev.crewchief.activities.ActionResult;
-import dev.crewchief.activities.CommandRequest;
-import dev.crewchief.activities.NotifyActivities;
 import dev.crewchief.activities.PathFacts;
-import dev.crewchief.activities.ProxyActivities;
-import dev.crewchief.activities.RemoteHostActivities;
-import dev.crewchief.activities.SwitchResult;
-import dev.crewchief.activities.SyncResult;
 import dev.crewchief.config.GateConfig;
 import dev.crewchief.release.ReleaseContext;
 import dev.crewchief.release.ReleaseIds;
@@ -55,19 +46,8 @@ class SearchAttributeEconomyTest {
     for (var key : SearchAttributes.ALL) {
       env.registerSearchAttribute(key.getName(), IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
     }
-    RemoteHostActivities host =
-        mock(RemoteHostActivities.class, withSettings().withoutAnnotations());
-    ProxyActivities proxy = mock(ProxyActivities.class, withSettings().withoutAnnotations());
-    NotifyActivities notify = mock(NotifyActivities.class, withSettings().withoutAnnotations());
-    when(host.inspect(any())).thenReturn(new PathFacts(true, List.of(StagingDeployTest.APP)));
-    when(host.runCommand(any()))
-        .thenAnswer(
-            i -> new ActionResult(((CommandRequest) i.getArgument(0)).command(), false, ""));
-    when(host.syncDirectory(any()))
-        .thenReturn(new SyncResult("synced", false, List.of("setup.py"), 0));
-    when(proxy.switchSite(any())).thenReturn(new SwitchResult("switched", false, "", null));
-    when(proxy.probe(any())).thenReturn(new ActionResult("probed", false, "200"));
-    worker.registerActivitiesImplementations(host, proxy, notify);
+    StagingDeployTest.Mocks m = StagingDeployTest.registerMocks(worker);
+    when(m.host().inspect(any())).thenReturn(new PathFacts(true, List.of(StagingDeployTest.APP)));
     taskQueue = worker.getTaskQueue();
     env.start();
   }

@@ -61,8 +61,20 @@ class StagingDeployTest {
 
   @BeforeEach
   void mocks(TestWorkflowEnvironment env, Worker worker) {
-    host = mock(RemoteHostActivities.class, withSettings().withoutAnnotations());
-    proxy = mock(ProxyActivities.class, withSettings().withoutAnnotations());
+    Mocks m = registerMocks(worker);
+    host = m.host();
+    proxy = m.proxy();
+    taskQueue = worker.getTaskQueue();
+    env.start();
+  }
+
+  /** The staging deploy's activities, mocked to succeed, registered on the worker. */
+  record Mocks(RemoteHostActivities host, ProxyActivities proxy) {}
+
+  static Mocks registerMocks(Worker worker) {
+    RemoteHostActivities host =
+        mock(RemoteHostActivities.class, withSettings().withoutAnnotations());
+    ProxyActivities proxy = mock(ProxyActivities.class, withSettings().withoutAnnotations());
     NotifyActivities notify = mock(NotifyActivities.class, withSettings().withoutAnnotations());
     when(host.runCommand(any()))
         .thenAnswer(
@@ -72,8 +84,7 @@ class StagingDeployTest {
     when(proxy.switchSite(any())).thenReturn(new SwitchResult("switched", false, "", null));
     when(proxy.probe(any())).thenReturn(new ActionResult("probed", false, "200"));
     worker.registerActivitiesImplementations(host, proxy, notify);
-    taskQueue = worker.getTaskQueue();
-    env.start();
+    return new Mocks(host, proxy);
   }
 
   ReleaseResult deploy(WorkflowClient client, String version, boolean dryRun) {
