@@ -97,9 +97,14 @@ public final class CrewChiefCli {
     return code;
   }
 
-  /** The subcommands that never refer to `start` (their help and their errors included). */
+  /**
+   * The subcommands other than `start` (their help and their errors never refer to it): the names
+   * of the classes this command's annotation lists.
+   */
   private static final java.util.Set<String> OTHERS =
-      java.util.Set.of("approve", "reject", "status", "watch", "list", "report", "cancel", "sign");
+      java.util.Arrays.stream(CrewChiefCli.class.getAnnotation(Command.class).subcommands())
+          .map(c -> c.getAnnotation(Command.class).name())
+          .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
   /**
    * Whether the command line may involve `start`: unless its first word that is not the global
