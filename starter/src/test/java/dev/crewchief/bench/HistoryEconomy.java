@@ -58,6 +58,20 @@ public final class HistoryEconomy {
     int projectedEvents() {
       return events - upserts + projectedUpserts;
     }
+
+    /** One line of the benchmark's log. */
+    String line() {
+      return String.format(
+          java.util.Locale.ROOT,
+          "%-60s %4d events %3d steps %5.1f ev/step %3d upserts (%d unchanged) %.2f/transition",
+          name,
+          events,
+          steps,
+          eventsPerStep(),
+          upserts,
+          unchanged,
+          upsertsPerTransition());
+    }
   }
 
   public static void main(String[] args) throws Exception {
@@ -79,17 +93,8 @@ public final class HistoryEconomy {
         Economy e = economy(f.getFileName().toString(), h.getEventsList());
         recorded.add(e);
         Bench.log(
-            "%-60s %4d events %3d steps %5.1f ev/step %3d upserts (%d unchanged) %.2f/transition;"
-                + " with the fix: %d upserts, %.1f ev/step",
-            e.name,
-            e.events,
-            e.steps,
-            e.eventsPerStep(),
-            e.upserts,
-            e.unchanged,
-            e.upsertsPerTransition(),
-            e.projectedUpserts,
-            e.projectedEvents() / (double) Math.max(1, e.steps));
+            "%s; with the fix: %d upserts, %.1f ev/step",
+            e.line(), e.projectedUpserts, e.projectedEvents() / (double) Math.max(1, e.steps));
       }
     }
     // Histories recorded on a server without the search attributes (the embedded one) name no
@@ -145,15 +150,7 @@ public final class HistoryEconomy {
       worker.stop();
     }
     for (Economy e : fresh) {
-      Bench.log(
-          "%-60s %4d events %3d steps %5.1f ev/step %3d upserts (%d unchanged) %.2f/transition",
-          e.name,
-          e.events,
-          e.steps,
-          e.eventsPerStep(),
-          e.upserts,
-          e.unchanged,
-          e.upsertsPerTransition());
+      Bench.log("%s", e.line());
     }
     double freshUpserts = fresh.stream().mapToDouble(Economy::upsertsPerTransition).max().orElse(0);
     int freshUnchanged = fresh.stream().mapToInt(Economy::unchanged).sum();
