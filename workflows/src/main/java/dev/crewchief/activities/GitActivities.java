@@ -51,4 +51,16 @@ public interface GitActivities {
    */
   @ActivityMethod(name = "Git.readImageTags")
   ImageTagsResult readImageTags(ImageTagsRequest request);
+
+  /** The changes since the last release, for the review; changes nothing (a dry run reads too). */
+  @ActivityMethod(name = "Git.reviewChanges")
+  ChangeReview reviewChanges(ReviewRequest request);
+
+  /** Merge the release branch into the main branch, fast-forward it to the main branch, push. */
+  @ActivityMethod(name = "Git.syncReleaseBranches")
+  BranchSync syncReleaseBranches(BranchSyncRequest request);
+
+  /** An annotated release tag with its notes, pushed and verified. */
+  @ActivityMethod(name = "Git.tagRelease")
+  ActionResult tagRelease(TagRequest request);
 }

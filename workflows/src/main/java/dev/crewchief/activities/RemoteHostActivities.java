@@ -21,4 +21,8 @@ public interface RemoteHostActivities {
   /** Archive then delete files. */
   @ActivityMethod(name = "RemoteHost.archiveAndDelete")
   ActionResult archiveAndDelete(ArchiveRequest request);
+
+  /** Start a background job (once per job id) and follow it to its end, heartbeating progress. */
+  @ActivityMethod(name = "RemoteHost.runJob")
+  JobResult runJob(JobRequest request);
 }

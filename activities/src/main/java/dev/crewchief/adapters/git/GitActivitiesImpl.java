@@ -1,12 +1,17 @@
 package dev.crewchief.adapters.git;
 
 import dev.crewchief.activities.ActionResult;
+import dev.crewchief.activities.BranchSync;
+import dev.crewchief.activities.BranchSyncRequest;
+import dev.crewchief.activities.ChangeReview;
 import dev.crewchief.activities.CheckoutRequest;
 import dev.crewchief.activities.CutReleaseRequest;
 import dev.crewchief.activities.GitActivities;
 import dev.crewchief.activities.ImageTagsRequest;
 import dev.crewchief.activities.ImageTagsResult;
 import dev.crewchief.activities.ReleaseCut;
+import dev.crewchief.activities.ReviewRequest;
+import dev.crewchief.activities.TagRequest;
 import dev.crewchief.adapters.compose.ComposeFiles;
 
 /**
@@ -58,5 +63,20 @@ public final class GitActivitiesImpl implements GitActivities {
   @Override
   public ImageTagsResult setImageTags(ImageTagsRequest r) {
     return composeFiles.setImageTags(r);
+  }
+
+  @Override
+  public ChangeReview reviewChanges(ReviewRequest request) {
+    throw new UnsupportedOperationException("not built yet");
+  }
+
+  @Override
+  public BranchSync syncReleaseBranches(BranchSyncRequest request) {
+    throw new UnsupportedOperationException("not built yet");
+  }
+
+  @Override
+  public ActionResult tagRelease(TagRequest request) {
+    throw new UnsupportedOperationException("not built yet");
   }
 }

@@ -7,6 +7,8 @@ import dev.crewchief.activities.ArchiveRequest;
 import dev.crewchief.activities.CommandRequest;
 import dev.crewchief.activities.HostRef;
 import dev.crewchief.activities.InspectRequest;
+import dev.crewchief.activities.JobRequest;
+import dev.crewchief.activities.JobResult;
 import dev.crewchief.activities.PathFacts;
 import dev.crewchief.activities.Progress;
 import dev.crewchief.activities.RemoteHostActivities;
@@ -426,5 +428,10 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  @Override
+  public JobResult runJob(JobRequest request) {
+    throw new UnsupportedOperationException("not built yet");
   }
 }
