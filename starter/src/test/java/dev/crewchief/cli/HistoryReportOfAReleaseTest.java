@@ -216,6 +216,11 @@ class HistoryReportOfAReleaseTest {
     }
 
     @Override
+    public dev.crewchief.activities.JobResult runJob(dev.crewchief.activities.JobRequest r) {
+      throw new UnsupportedOperationException("this release runs no host job");
+    }
+
+    @Override
     public ActionResult archiveAndDelete(ArchiveRequest r) {
       return new ActionResult("archived", false, "");
     }

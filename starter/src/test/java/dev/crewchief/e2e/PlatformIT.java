@@ -409,6 +409,11 @@ class PlatformIT {
     }
 
     @Override
+    public dev.crewchief.activities.JobResult runJob(dev.crewchief.activities.JobRequest r) {
+      throw new UnsupportedOperationException("this release runs no host job");
+    }
+
+    @Override
     public ActionResult archiveAndDelete(ArchiveRequest r) {
       return new ActionResult("archived", false, "");
     }
