@@ -64,6 +64,14 @@ abstract class DecideCmd implements Callable<Integer> {
               + " public key through the ssh-agent)")
   Path signWith;
 
+  @Option(
+      names = "--choice",
+      paramLabel = "OPTION",
+      description =
+          "at a gate that offers choices (metaspace-release's strategy), approve this option"
+              + " instead of the recommended one; give the reason with -m")
+  String choice;
+
   abstract GateDecision.Decision decision();
 
   @Override
@@ -92,7 +100,8 @@ abstract class DecideCmd implements Callable<Integer> {
                 + " then decide again");
       }
       ReleaseControl stub = client.newWorkflowStub(ReleaseControl.class, release);
-      GateDecision d = GateDecision.now(gate, decision(), approver, comment, Instant.now());
+      GateDecision d =
+          GateDecision.now(gate, decision(), approver, comment, Instant.now()).choosing(choice);
       d = sign(s, p, d);
       DecisionReply reply = send(stub, d);
       if (!reply.accepted()) {
@@ -107,6 +116,7 @@ abstract class DecideCmd implements Callable<Integer> {
               + " by "
               + v.decidedBy()
               + (d.signature() == null ? "" : " (signed)")
+              + (v.choice() == null ? "" : ", choosing " + v.choice())
               + " at "
               + v.decidedAt());
       return 0;
@@ -121,7 +131,8 @@ abstract class DecideCmd implements Callable<Integer> {
       return d;
     }
     byte[] message =
-        DecisionSignature.message(release, gate, d.decision().name(), approver, d.issuedAt());
+        DecisionSignature.message(
+            release, gate, d.decision().name(), approver, d.issuedAt(), d.choice());
     if (signWith != null) {
       return d.signed(SshSigner.sign(message, signWith, s.env));
     }

@@ -119,7 +119,7 @@ final class HistoryReport {
               gates.add(
                   new GateRow(
                       text(g, "name"),
-                      text(g, "status"),
+                      decisionOf(g),
                       text(g, "decidedBy"),
                       time(text(g, "decidedAt")),
                       text(g, "via"),
@@ -936,6 +936,25 @@ final class HistoryReport {
 
   static String textOf(JsonNode n, String field) {
     return text(n, field);
+  }
+
+  /**
+   * A gate's outcome; at a gate that offers choices, with the option taken and, when it is not the
+   * one proposed, the proposal overruled.
+   */
+  private static String decisionOf(JsonNode g) {
+    String status = text(g, "status");
+    String choice = text(g, "choice");
+    if (choice == null) {
+      return status;
+    }
+    String recommended = text(g, "recommended");
+    return status
+        + ": "
+        + choice
+        + (recommended == null || recommended.equals(choice)
+            ? " (recommended)"
+            : " (instead of the recommended " + recommended + ")");
   }
 
   private static String text(JsonNode n, String field) {

@@ -57,12 +57,19 @@ final class SignCmd implements Callable<Integer> {
               + " configured public key through the ssh-agent)")
   Path signWith;
 
+  @Option(
+      names = "--choice",
+      paramLabel = "OPTION",
+      description = "at a gate that offers choices, the option approved (signed with the rest)")
+  String choice;
+
   @Override
   public Integer call() {
     GateDecision.Decision decision =
         reject ? GateDecision.Decision.REJECT : GateDecision.Decision.APPROVE;
     Instant issuedAt = Instant.now();
-    byte[] message = DecisionSignature.message(release, gate, decision.name(), approver, issuedAt);
+    byte[] message =
+        DecisionSignature.message(release, gate, decision.name(), approver, issuedAt, choice);
     String signature;
     if (signWith != null) {
       signature = SshSigner.sign(message, signWith, cli.env);
@@ -85,6 +92,9 @@ final class SignCmd implements Callable<Integer> {
     payload.put("comment", comment);
     payload.put("issuedAt", issuedAt.toString());
     payload.put("signature", signature);
+    if (choice != null) {
+      payload.put("choice", choice);
+    }
     cli.out.println(payload.toString());
     return 0;
   }

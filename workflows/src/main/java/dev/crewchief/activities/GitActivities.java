@@ -63,4 +63,11 @@ public interface GitActivities {
   /** An annotated release tag with its notes, pushed and verified. */
   @ActivityMethod(name = "Git.tagRelease")
   ActionResult tagRelease(TagRequest request);
+
+  /**
+   * A file as committed at a ref (the index definition of the version being released, say): read
+   * only, so a dry run reads too. {@code FileMissing} (not retryable) when the ref lacks it.
+   */
+  @ActivityMethod(name = "Git.readFile")
+  FileContent readFile(FileRequest request);
 }

@@ -38,6 +38,8 @@ public record Notification(
     GATE_REMINDER,
     GATE_DECIDED,
     RELEASE_SUCCEEDED,
-    RELEASE_FAILED
+    RELEASE_FAILED,
+    /** A runbook's own message to a channel ("starting deployment", "deployment successful"). */
+    ANNOUNCEMENT
   }
 }

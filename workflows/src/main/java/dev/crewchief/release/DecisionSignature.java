@@ -72,6 +72,21 @@ public final class DecisionSignature {
    */
   public static byte[] message(
       String releaseId, String gate, String decision, String approver, java.time.Instant issuedAt) {
+    return message(releaseId, gate, decision, approver, issuedAt, null);
+  }
+
+  /**
+   * The same with the option chosen at a gate that offers choices: a line {@code choice: X} after
+   * the others, so that a signature over one choice cannot be replayed for another; without a
+   * choice the message is exactly as before choices existed.
+   */
+  public static byte[] message(
+      String releaseId,
+      String gate,
+      String decision,
+      String approver,
+      java.time.Instant issuedAt,
+      String choice) {
     if (issuedAt == null) {
       throw new IllegalArgumentException("the decision has no issued-at time");
     }
@@ -81,7 +96,8 @@ public final class DecisionSignature {
             + line("gate", gate)
             + line("decision", decision)
             + line("approver", approver)
-            + line("issued-at", issuedAt.toString());
+            + line("issued-at", issuedAt.toString())
+            + (choice == null ? "" : line("choice", choice));
     return utf8(text);
   }
 

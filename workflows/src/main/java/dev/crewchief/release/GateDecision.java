@@ -13,6 +13,8 @@ import java.time.Instant;
  *     (default one minute) when it arrives, so that one sent while no worker ran is not applied
  *     after the approver gave up
  * @param signature the approver's SSH signature over {@link DecisionSignature#message}
+ * @param choice at a gate that offers choices (METASPACE's deployment strategy), the one approved;
+ *     null for the gate's recommendation (and at every other gate)
  */
 public record GateDecision(
     String gate,
@@ -20,7 +22,19 @@ public record GateDecision(
     String approver,
     String comment,
     Instant issuedAt,
-    String signature) {
+    String signature,
+    String choice) {
+
+  /** A decision without a choice, as every gate took before choices existed. */
+  public GateDecision(
+      String gate,
+      Decision decision,
+      String approver,
+      String comment,
+      Instant issuedAt,
+      String signature) {
+    this(gate, decision, approver, comment, issuedAt, signature, null);
+  }
 
   /** A decision as releases recorded before decisions carried their time. */
   public GateDecision(String gate, Decision decision, String approver, String comment) {
@@ -35,7 +49,12 @@ public record GateDecision(
 
   /** The same decision with its signature. */
   public GateDecision signed(String armored) {
-    return new GateDecision(gate, decision, approver, comment, issuedAt, armored);
+    return new GateDecision(gate, decision, approver, comment, issuedAt, armored, choice);
+  }
+
+  /** The same decision choosing {@code option} (null: the gate's recommendation). */
+  public GateDecision choosing(String option) {
+    return new GateDecision(gate, decision, approver, comment, issuedAt, signature, option);
   }
 
   public enum Decision {

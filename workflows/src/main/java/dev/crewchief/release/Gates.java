@@ -29,7 +29,7 @@ final class Gates {
           List.of(), Duration.ofHours(24), Duration.ofHours(4), GateConfig.OnTimeout.FAIL);
 
   private static final Set<String> FIELDS =
-      Set.of("gate", "decision", "approver", "comment", "issuedAt", "signature");
+      Set.of("gate", "decision", "approver", "comment", "issuedAt", "signature", "choice");
 
   private final Release release;
   private final ReleaseContext ctx;
@@ -47,6 +47,10 @@ final class Gates {
   }
 
   void declare(String name, String description, List<String> defaultRoles) {
+    declare(name, description, defaultRoles, List.of());
+  }
+
+  void declare(String name, String description, List<String> defaultRoles, List<String> choices) {
     GateConfig configured = ctx.gates() == null ? null : ctx.gates().get(name);
     GateConfig p = configured == null ? DEFAULT : configured;
     List<String> roles = ctx.rolesAt(name, defaultRoles);
@@ -61,7 +65,22 @@ final class Gates {
                 p.remindEvery() == null ? DEFAULT.remindEvery() : p.remindEvery(),
                 p.onTimeout() == null ? DEFAULT.onTimeout() : p.onTimeout(),
                 p.requireSignature(),
-                p.maxDecisionAge())));
+                p.maxDecisionAge()),
+            List.copyOf(choices)));
+  }
+
+  /**
+   * Sets what a gate with choices shows and proposes, once the release knows (METASPACE's review
+   * findings and the strategy they recommend), before it opens.
+   */
+  void propose(String name, String description, String recommended) {
+    Gate g = get(name);
+    if (!g.choices.contains(recommended)) {
+      throw new IllegalArgumentException(
+          "gate " + name + " offers " + g.choices + ", not " + recommended);
+    }
+    g.description = description;
+    g.recommended = recommended;
   }
 
   Gate get(String name) {
@@ -189,7 +208,8 @@ final class Gates {
         text(json, "approver", true),
         text(json, "comment", false),
         issuedAt,
-        text(json, "signature", false));
+        text(json, "signature", false),
+        text(json, "choice", false));
   }
 
   private static String text(JsonNode json, String field, boolean required) {
@@ -272,6 +292,10 @@ final class Gates {
           + String.join(", ", people)
           + ")";
     }
+    String choiceProblem = choiceProblem(g, d);
+    if (choiceProblem != null) {
+      return choiceProblem;
+    }
     if (!checked) {
       return null;
     }
@@ -312,6 +336,36 @@ final class Gates {
     return null;
   }
 
+  /** Why the decision's choice cannot be taken at this gate, or null. */
+  private static String choiceProblem(Gate g, GateDecision d) {
+    String c = d.choice();
+    if (c == null) {
+      return null;
+    }
+    if (g.choices.isEmpty()) {
+      return "gate '" + g.name + "' offers no choices: decide it without one";
+    }
+    if (d.decision() == GateDecision.Decision.REJECT) {
+      return "a rejection takes no choice: reject without one, or approve with --choice " + c;
+    }
+    if (!g.choices.contains(c)) {
+      return "'"
+          + abbreviate(c)
+          + "' is not a choice of gate '"
+          + g.name
+          + "'; it offers: "
+          + String.join(", ", g.choices);
+    }
+    if (!c.equals(g.recommended) && (d.comment() == null || d.comment().isBlank())) {
+      return "choosing "
+          + c
+          + " instead of the recommended "
+          + g.recommended
+          + " needs the reason: add -m \"why\" (the report keeps it)";
+    }
+    return null;
+  }
+
   private String signatureProblem(Gate g, GateDecision d) {
     Person p = ctx.person(d.approver());
     String key = p == null ? null : p.publicKey();
@@ -334,7 +388,12 @@ final class Gates {
         DecisionSignature.check(
             d.signature(),
             DecisionSignature.message(
-                ctx.releaseId(), d.gate(), d.decision().name(), d.approver(), d.issuedAt()),
+                ctx.releaseId(),
+                d.gate(),
+                d.decision().name(),
+                d.approver(),
+                d.issuedAt(),
+                d.choice()),
             key);
     return problem == null ? null : "signature refused for " + d.approver() + ": " + problem;
   }
@@ -392,6 +451,14 @@ final class Gates {
         .append(g.name)
         .append(" --as NAME -m \"why\"")
         .append(g.policy.signatureRequired() ? " --sign-with ~/.ssh/id_ed25519" : "")
+        .append(
+            g.choices.isEmpty()
+                ? ""
+                : "` (approves the recommended "
+                    + g.recommended
+                    + "; another: add `--choice "
+                    + String.join("|", g.choices)
+                    + "` with the reason in -m)")
         .append("`\nReject: `crewchief reject ")
         .append(id)
         .append(' ')
@@ -410,6 +477,12 @@ final class Gates {
           .append(" s)");
     } else {
       sb.append('`').append(payloadExample(g.name)).append('`');
+      if (!g.choices.isEmpty()) {
+        sb.append(" with `\"choice\": \"")
+            .append(String.join("|", g.choices))
+            .append("\"` to choose other than the recommended ")
+            .append(g.recommended);
+      }
     }
     return sb.toString();
   }
@@ -426,7 +499,12 @@ final class Gates {
         g.via,
         List.copyOf(g.refusals),
         allowedPeople(g),
-        g.policy.signatureRequired());
+        g.policy.signatureRequired(),
+        g.choices,
+        g.recommended,
+        g.decision == null || g.decision.decision() != GateDecision.Decision.APPROVE
+            ? null
+            : g.decision.choice() == null ? g.recommended : g.decision.choice());
   }
 
   private static String abbreviate(String s) {
@@ -437,8 +515,10 @@ final class Gates {
   /** One gate's state. */
   static final class Gate {
     final String name;
-    final String description;
+    String description;
     final GateConfig policy;
+    final List<String> choices;
+    String recommended;
     final List<String> refusals = new ArrayList<>();
     GateStatus status = GateStatus.NOT_REACHED;
     GateDecision decision;
@@ -446,10 +526,12 @@ final class Gates {
     Instant decidedAt;
     String via;
 
-    Gate(String name, String description, GateConfig policy) {
+    Gate(String name, String description, GateConfig policy, List<String> choices) {
       this.name = name;
       this.description = description;
       this.policy = policy;
+      this.choices = choices;
+      this.recommended = choices.isEmpty() ? null : choices.get(0);
     }
   }
 }

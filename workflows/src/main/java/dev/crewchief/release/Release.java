@@ -113,6 +113,30 @@ public final class Release {
     gates.declare(name, description, defaultRoles);
   }
 
+  /**
+   * Declares a gate that offers {@code choices} (the first is proposed until {@link #propose}): an
+   * approval takes the proposed one or, with a reason, another; {@link GateDecision#choice} null in
+   * the decision {@link #gate} returns means the proposed one, see {@link #chosen}.
+   */
+  public void declareGate(
+      String name, String description, List<String> defaultRoles, List<String> choices) {
+    gates.declare(name, description, defaultRoles, choices);
+  }
+
+  /** What a gate with choices shows and proposes, set before it opens. */
+  public void propose(String gate, String description, String recommended) {
+    gates.propose(gate, description, recommended);
+    refreshDetails();
+  }
+
+  /**
+   * The option an approved gate with choices settled on (its proposal unless another was chosen).
+   */
+  public String chosen(String gate) {
+    Gates.Gate g = gates.get(gate);
+    return g.decision == null || g.decision.choice() == null ? g.recommended : g.decision.choice();
+  }
+
   /** Runs one step, recording its start, end and outcome. */
   public <T> T step(String name, Supplier<T> body) {
     int index = steps.size();
@@ -178,6 +202,22 @@ public final class Release {
   public void settle(String why) {
     undos.clear();
     settled = why;
+  }
+
+  /**
+   * A gate that asks leave to destroy something (drop the old index, terminate the old VM): true
+   * when approved (or timed out with PROCEED); false when rejected or timed out otherwise, and the
+   * release goes on without destroying it: a "no" there keeps what is kept, it does not undo the
+   * release. The gate's outcome is recorded as at any gate.
+   */
+  public boolean permits(String name) {
+    try {
+      gate(name);
+      return true;
+    } catch (GateStopped e) {
+      note("gate " + name + ": " + e.getMessage());
+      return false;
+    }
   }
 
   /**
@@ -265,6 +305,11 @@ public final class Release {
             + " via "
             + g.via
             + (d.signature() == null ? "" : " (signed)")
+            + (!approved || g.choices.isEmpty()
+                ? ""
+                : d.choice() == null || d.choice().equals(g.recommended)
+                    ? ", choosing the recommended " + g.recommended
+                    : ", choosing " + d.choice() + " instead of the recommended " + g.recommended)
             + (d.comment() == null || d.comment().isBlank() ? "" : ": " + d.comment());
     steps.set(
         stepIndex,
