@@ -67,7 +67,7 @@ class CliHelpTest {
       delimiter = '|',
       value = {
         "start randopony-stage --env prod --version 2014r1|Did you mean: start randopony-staging"
-            + " or start randopony-promote?",
+            + " or start randopony-promote",
         "start --version|Unknown option: '--version'",
         "approve --version|Missing required parameters: '<release>', '<gate>'",
         "aprove release-x gate|Did you mean: crewchief approve?",
