@@ -428,6 +428,7 @@ class MetaspaceReleaseTest {
                     + " the new code needs the fields"),
         decided.detail());
     assertEquals(3, r.progress().gates().get(0).refusals().size());
+    keep(client, wf, "metaspace-reindex-chosen-with-refusals");
   }
 
   @Test
@@ -801,6 +802,7 @@ class MetaspaceReleaseTest {
     order.verify(ec2).terminateInstance(argThat(q -> q.instanceId().equals("i-old")));
     order.verify(ansible).pointInventory(argThat(q -> q.address().equals("52.0.0.10")));
     verify(ec2, never()).terminateInstance(argThat(q -> q.instanceId().equals("i-new")));
+    keep(client, wf, "metaspace-fork-the-vm-gates-passed");
   }
 
   @Test
@@ -826,6 +828,7 @@ class MetaspaceReleaseTest {
     order.verify(ec2).terminateInstance(argThat(q -> q.instanceId().equals("i-new")));
     order.verify(admin).post(argThat(q -> q.jsonBody().equals("{\"readOnly\": false}")));
     verify(ec2, never()).stopInstance(any());
+    keep(client, wf, "metaspace-fork-not-confirmed-rolled-back");
   }
 
   @Test
@@ -884,6 +887,19 @@ class MetaspaceReleaseTest {
                     n.startsWith(
                         "RULE BROKEN: the site was down 90000 ms without a visible message")),
         r.progress().notes().toString());
+  }
+
+  /** Kept for the replay test's recordings (src/test/resources/histories), refreshed by hand. */
+  static void keep(WorkflowClient client, MetaspaceRelease wf, String name) {
+    try {
+      java.nio.file.Path dir = java.nio.file.Path.of("target", "histories");
+      java.nio.file.Files.createDirectories(dir);
+      String id = WorkflowStub.fromTyped(wf).getExecution().getWorkflowId();
+      java.nio.file.Files.writeString(
+          dir.resolve(name + ".json"), client.fetchHistory(id).toJson(true));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   static HistoryEvent scheduled(WorkflowClient client, MetaspaceRelease wf, String activityType) {
