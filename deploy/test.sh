@@ -40,6 +40,11 @@ if ! "$tools/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
   echo "installing aiosmtpd (PyPI) into $tools"
   "$tools/bin/pip" install -q --disable-pip-version-check aiosmtpd==1.4.6
 fi
+# ansible-core, whose ansible-playbook the Ansible adapter runs on the worker (its tests find it here).
+if [ ! -x "$tools/bin/ansible-playbook" ]; then
+  echo "installing ansible-core (PyPI) into $tools"
+  "$tools/bin/pip" install -q --disable-pip-version-check ansible-core==2.17.14
+fi
 export CREWCHIEF_TEMPORAL_BIN="$tools/bin/temporal"
 "$CREWCHIEF_TEMPORAL_BIN" --version
 # Playwright drives Debian's Chromium; its own browser download cannot work offline.
