@@ -1,0 +1,5 @@
+"""Datasets belong to projects."""
+
+
+def up(schema):
+    schema["dataset_project"] = ["dataset_id", "project_id", "approved"]
