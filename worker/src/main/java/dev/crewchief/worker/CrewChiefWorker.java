@@ -1,9 +1,11 @@
 package dev.crewchief.worker;
 
+import dev.crewchief.adapters.ansible.AnsibleActivitiesImpl;
 import dev.crewchief.adapters.docker.DockerActivitiesImpl;
 import dev.crewchief.adapters.docker.DockerEngines;
 import dev.crewchief.adapters.git.GitActivitiesImpl;
 import dev.crewchief.adapters.git.GitCli;
+import dev.crewchief.adapters.http.HttpProbeActivitiesImpl;
 import dev.crewchief.adapters.mail.SmtpMailActivities;
 import dev.crewchief.adapters.nginx.NginxProxyActivitiesImpl;
 import dev.crewchief.adapters.notify.ChannelNotifyActivities;
@@ -106,7 +108,11 @@ public final class CrewChiefWorker implements AutoCloseable {
         mail,
         new HttpWebhookActivities(secrets, http),
         new ChannelNotifyActivities(mail, http, secrets),
-        new TemporalActivitiesImpl(client));
+        new TemporalActivitiesImpl(client),
+        // ansible-playbook runs on the worker with a private temp dir per run under java.io.tmpdir.
+        new AnsibleActivitiesImpl(
+            secrets, java.nio.file.Path.of(System.getProperty("java.io.tmpdir")), env),
+        new HttpProbeActivitiesImpl());
     extra.accept(worker);
     factory.start();
     log.info("worker tuning: {}", tuning);
