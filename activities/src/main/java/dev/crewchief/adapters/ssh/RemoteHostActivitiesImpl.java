@@ -45,9 +45,11 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
   private static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(9);
 
   private final SshHosts ssh;
+  private final HostJobs jobs;
 
   public RemoteHostActivitiesImpl(SshHosts ssh) {
     this.ssh = ssh;
+    this.jobs = new HostJobs(ssh);
   }
 
   @Override
@@ -431,7 +433,8 @@ public final class RemoteHostActivitiesImpl implements RemoteHostActivities {
   }
 
   @Override
-  public JobResult runJob(JobRequest request) {
-    throw new UnsupportedOperationException("not built yet");
+  public JobResult runJob(JobRequest r) {
+    requireHost(r.host());
+    return jobs.run(r);
   }
 }

@@ -548,6 +548,16 @@ public final class SshHosts implements AutoCloseable {
    * when called from an activity.
    */
   public ExecResult exec(Connection client, String command, Duration timeout) {
+    return exec(client, command, timeout, command);
+  }
+
+  /**
+   * As {@link #exec(Connection, String, Duration)}, heartbeating {@code heartbeat} instead of the
+   * command: a step that reports {@link dev.crewchief.activities.Progress} keeps its last progress
+   * in the heartbeat details (what a retry and {@code crewchief status} read) while it runs the
+   * short commands that measure it.
+   */
+  public ExecResult exec(Connection client, String command, Duration timeout, Object heartbeat) {
     boolean done = false;
     try (Session session = client.startSession()) {
       Session.Command cmd = session.exec(command);
@@ -564,7 +574,7 @@ public final class SshHosts implements AutoCloseable {
       long deadline = System.nanoTime() + timeout.toNanos();
       while (outReader.isAlive() && System.nanoTime() < deadline) {
         outReader.join(2_000);
-        ActivityIo.heartbeat(command);
+        ActivityIo.heartbeat(heartbeat);
       }
       if (!outReader.isAlive()) {
         try {
