@@ -69,7 +69,7 @@ abstract class DecideCmd implements Callable<Integer> {
       paramLabel = "OPTION",
       description =
           "at a gate that offers choices (metaspace-release's strategy), approve this option"
-              + " instead of the recommended one; give the reason with -m")
+              + " instead of the one it proposes; give the reason with -m")
   String choice;
 
   abstract GateDecision.Decision decision();

@@ -948,13 +948,13 @@ final class HistoryReport {
     if (choice == null) {
       return status;
     }
-    String recommended = text(g, "recommended");
+    String proposed = text(g, "proposed");
     return status
         + ": "
         + choice
-        + (recommended == null || recommended.equals(choice)
-            ? " (recommended)"
-            : " (instead of the recommended " + recommended + ")");
+        + (proposed == null || proposed.equals(choice)
+            ? " (proposed)"
+            : " (instead of the proposed " + proposed + ")");
   }
 
   private static String text(JsonNode n, String field) {

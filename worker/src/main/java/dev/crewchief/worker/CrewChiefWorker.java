@@ -1,6 +1,8 @@
 package dev.crewchief.worker;
 
 import dev.crewchief.adapters.ansible.AnsibleActivitiesImpl;
+import dev.crewchief.adapters.aws.AwsClients;
+import dev.crewchief.adapters.aws.Ec2ActivitiesImpl;
 import dev.crewchief.adapters.docker.DockerActivitiesImpl;
 import dev.crewchief.adapters.docker.DockerEngines;
 import dev.crewchief.adapters.git.GitActivitiesImpl;
@@ -16,6 +18,7 @@ import dev.crewchief.adapters.secrets.SecretReferences;
 import dev.crewchief.adapters.secrets.SecretResolver;
 import dev.crewchief.adapters.ssh.RemoteHostActivitiesImpl;
 import dev.crewchief.adapters.ssh.SshHosts;
+import dev.crewchief.adapters.supervisor.SupervisorActivitiesImpl;
 import dev.crewchief.adapters.webhook.HttpWebhookActivities;
 import dev.crewchief.config.LoadedConfig;
 import dev.crewchief.release.ReleaseWorkflow;
@@ -43,11 +46,14 @@ public final class CrewChiefWorker implements AutoCloseable {
   private final WorkerFactory factory;
   private final DockerEngines engines;
   private final SshHosts ssh;
+  private final AwsClients aws;
 
-  private CrewChiefWorker(WorkerFactory factory, DockerEngines engines, SshHosts ssh) {
+  private CrewChiefWorker(
+      WorkerFactory factory, DockerEngines engines, SshHosts ssh, AwsClients aws) {
     this.factory = factory;
     this.engines = engines;
     this.ssh = ssh;
+    this.aws = aws;
   }
 
   public static CrewChiefWorker start(
@@ -99,6 +105,8 @@ public final class CrewChiefWorker implements AutoCloseable {
     SmtpMailActivities mail = new SmtpMailActivities(secrets);
     // No redirects: a webhook URL's token must not be sent anywhere else.
     HttpClient http = HttpWebhookActivities.newClient();
+    // One SDK client per AWS service, region, endpoint and credentials, closed with the worker.
+    AwsClients aws = new AwsClients(secrets);
     worker.registerActivitiesImplementations(
         new RemoteHostActivitiesImpl(ssh),
         new NginxProxyActivitiesImpl(ssh),
@@ -112,11 +120,15 @@ public final class CrewChiefWorker implements AutoCloseable {
         // ansible-playbook runs on the worker with a private temp dir per run under java.io.tmpdir.
         new AnsibleActivitiesImpl(
             secrets, java.nio.file.Path.of(System.getProperty("java.io.tmpdir")), env),
-        new HttpProbeActivitiesImpl());
+        new HttpProbeActivitiesImpl(),
+        new SupervisorActivitiesImpl(ssh),
+        // An image or an instance state change is waited for up to two hours (the activity's own
+        // timeout, set by the workflow, usually ends it first).
+        new Ec2ActivitiesImpl(aws, Duration.ofHours(2), java.time.Clock.systemUTC()));
     extra.accept(worker);
     factory.start();
     log.info("worker tuning: {}", tuning);
-    return new CrewChiefWorker(factory, engines, ssh);
+    return new CrewChiefWorker(factory, engines, ssh, aws);
   }
 
   /** Stops polling, lets the tasks in hand finish (up to the given time), then closes clients. */
@@ -126,6 +138,7 @@ public final class CrewChiefWorker implements AutoCloseable {
     engines.close();
     // The SSH connections kept for the next step (SshHosts.lease) are logged out of.
     ssh.close();
+    aws.close();
   }
 
   @Override

@@ -8,7 +8,7 @@ import java.util.List;
  * it and {@code people} who holds them; {@code refusals} lists decisions that were refused (a Web
  * UI signal from someone not allowed, a stale or unsigned decision, a malformed payload), so a
  * refusal is visible. {@code choices} are the options a gate offers (empty for a plain
- * approve/reject gate), {@code recommended} the one it proposes and {@code choice} the one decided.
+ * approve/reject gate), {@code proposed} the one it proposes and {@code choice} the one decided.
  */
 public record GateView(
     String name,
@@ -23,7 +23,7 @@ public record GateView(
     List<String> people,
     boolean signatureRequired,
     List<String> choices,
-    String recommended,
+    String proposed,
     String choice) {
 
   /** A gate without choices. */

@@ -73,14 +73,14 @@ final class Gates {
    * Sets what a gate with choices shows and proposes, once the release knows (METASPACE's review
    * findings and the strategy they recommend), before it opens.
    */
-  void propose(String name, String description, String recommended) {
+  void propose(String name, String description, String proposed) {
     Gate g = get(name);
-    if (!g.choices.contains(recommended)) {
+    if (!g.choices.contains(proposed)) {
       throw new IllegalArgumentException(
-          "gate " + name + " offers " + g.choices + ", not " + recommended);
+          "gate " + name + " offers " + g.choices + ", not " + proposed);
     }
     g.description = description;
-    g.recommended = recommended;
+    g.proposed = proposed;
   }
 
   Gate get(String name) {
@@ -356,11 +356,11 @@ final class Gates {
           + "'; it offers: "
           + String.join(", ", g.choices);
     }
-    if (!c.equals(g.recommended) && (d.comment() == null || d.comment().isBlank())) {
+    if (!c.equals(g.proposed) && (d.comment() == null || d.comment().isBlank())) {
       return "choosing "
           + c
-          + " instead of the recommended "
-          + g.recommended
+          + " instead of the proposed "
+          + g.proposed
           + " needs the reason: add -m \"why\" (the report keeps it)";
     }
     return null;
@@ -454,8 +454,8 @@ final class Gates {
         .append(
             g.choices.isEmpty()
                 ? ""
-                : "` (approves the recommended "
-                    + g.recommended
+                : "` (approves the proposed "
+                    + g.proposed
                     + "; another: add `--choice "
                     + String.join("|", g.choices)
                     + "` with the reason in -m)")
@@ -480,8 +480,8 @@ final class Gates {
       if (!g.choices.isEmpty()) {
         sb.append(" with `\"choice\": \"")
             .append(String.join("|", g.choices))
-            .append("\"` to choose other than the recommended ")
-            .append(g.recommended);
+            .append("\"` to choose other than the proposed ")
+            .append(g.proposed);
       }
     }
     return sb.toString();
@@ -501,10 +501,10 @@ final class Gates {
         allowedPeople(g),
         g.policy.signatureRequired(),
         g.choices,
-        g.recommended,
+        g.proposed,
         g.decision == null || g.decision.decision() != GateDecision.Decision.APPROVE
             ? null
-            : g.decision.choice() == null ? g.recommended : g.decision.choice());
+            : g.decision.choice() == null ? g.proposed : g.decision.choice());
   }
 
   private static String abbreviate(String s) {
@@ -518,7 +518,7 @@ final class Gates {
     String description;
     final GateConfig policy;
     final List<String> choices;
-    String recommended;
+    String proposed;
     final List<String> refusals = new ArrayList<>();
     GateStatus status = GateStatus.NOT_REACHED;
     GateDecision decision;
@@ -531,7 +531,7 @@ final class Gates {
       this.description = description;
       this.policy = policy;
       this.choices = choices;
-      this.recommended = choices.isEmpty() ? null : choices.get(0);
+      this.proposed = choices.isEmpty() ? null : choices.get(0);
     }
   }
 }

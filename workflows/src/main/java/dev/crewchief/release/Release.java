@@ -124,8 +124,8 @@ public final class Release {
   }
 
   /** What a gate with choices shows and proposes, set before it opens. */
-  public void propose(String gate, String description, String recommended) {
-    gates.propose(gate, description, recommended);
+  public void propose(String gate, String description, String proposed) {
+    gates.propose(gate, description, proposed);
     refreshDetails();
   }
 
@@ -134,7 +134,7 @@ public final class Release {
    */
   public String chosen(String gate) {
     Gates.Gate g = gates.get(gate);
-    return g.decision == null || g.decision.choice() == null ? g.recommended : g.decision.choice();
+    return g.decision == null || g.decision.choice() == null ? g.proposed : g.decision.choice();
   }
 
   /** Runs one step, recording its start, end and outcome. */
@@ -307,9 +307,9 @@ public final class Release {
             + (d.signature() == null ? "" : " (signed)")
             + (!approved || g.choices.isEmpty()
                 ? ""
-                : d.choice() == null || d.choice().equals(g.recommended)
-                    ? ", choosing the recommended " + g.recommended
-                    : ", choosing " + d.choice() + " instead of the recommended " + g.recommended)
+                : d.choice() == null || d.choice().equals(g.proposed)
+                    ? ", choosing the proposed " + g.proposed
+                    : ", choosing " + d.choice() + " instead of the proposed " + g.proposed)
             + (d.comment() == null || d.comment().isBlank() ? "" : ": " + d.comment());
     steps.set(
         stepIndex,

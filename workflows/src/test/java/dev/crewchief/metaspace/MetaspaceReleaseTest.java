@@ -289,7 +289,7 @@ class MetaspaceReleaseTest {
   void inPlaceReleaseRunsTheRunbookInOrder(TestWorkflowEnvironment env, WorkflowClient client) {
     MetaspaceRelease wf = start(client, "1.7.6");
     GateView gate = awaitGate(env, wf, MetaspaceRelease.STRATEGY_GATE);
-    assertEquals("in-place", gate.recommended());
+    assertEquals("in-place", gate.proposed());
     assertTrue(gate.description().contains("Next version: 1.7.6"), gate.description());
     assertTrue(approve(env, wf, "strategy", null, "").accepted());
     ReleaseResult r = result(wf);
@@ -394,7 +394,7 @@ class MetaspaceReleaseTest {
     changedFiles = List.of(ES_FIELDS);
     MetaspaceRelease wf = start(client, "1.7.6");
     GateView gate = awaitGate(env, wf, MetaspaceRelease.STRATEGY_GATE);
-    assertEquals("deploy-then-es-update", gate.recommended());
+    assertEquals("deploy-then-es-update", gate.proposed());
     assertEquals(Strategy.options(), gate.choices());
     assertTrue(gate.description().contains("Elasticsearch export fields changed"));
 
@@ -424,7 +424,7 @@ class MetaspaceReleaseTest {
         decided
             .detail()
             .contains(
-                "choosing reindex-before-deployment instead of the recommended deploy-then-es-update:"
+                "choosing reindex-before-deployment instead of the proposed deploy-then-es-update:"
                     + " the new code needs the fields"),
         decided.detail());
     assertEquals(3, r.progress().gates().get(0).refusals().size());
@@ -483,7 +483,7 @@ class MetaspaceReleaseTest {
     MetaspaceRelease wf = start(client, "1.7.6", noAws, null, null);
     GateView g = awaitGate(env, wf, MetaspaceRelease.STRATEGY_GATE);
     assertFalse(g.choices().contains("fork-the-vm"));
-    assertEquals("in-place", g.recommended());
+    assertEquals("in-place", g.proposed());
     assertTrue(
         g.description().contains("This environment cannot run fork-the-vm"), g.description());
     assertFalse(approve(env, wf, "strategy", "fork-the-vm", "needed").accepted());
@@ -574,7 +574,7 @@ class MetaspaceReleaseTest {
       TestWorkflowEnvironment env, WorkflowClient client) {
     changedFiles = List.of(MAPPINGS);
     MetaspaceRelease wf = start(client, "1.7.6");
-    assertEquals("reindex-before-deployment", awaitGate(env, wf, "strategy").recommended());
+    assertEquals("reindex-before-deployment", awaitGate(env, wf, "strategy").proposed());
     approve(env, wf, "strategy", null, "");
     awaitGate(env, wf, MetaspaceRelease.DROP_INDEX_GATE);
     verify(es, never()).deleteIndex(any());
@@ -751,7 +751,7 @@ class MetaspaceReleaseTest {
       TestWorkflowEnvironment env, WorkflowClient client) {
     changedFiles = List.of(ENGINE_MIGRATION);
     MetaspaceRelease wf = start(client, "1.7.6");
-    assertEquals("fork-the-vm", awaitGate(env, wf, "strategy").recommended());
+    assertEquals("fork-the-vm", awaitGate(env, wf, "strategy").proposed());
     approve(env, wf, "strategy", null, "");
     awaitGate(env, wf, MetaspaceRelease.CONFIRM_GATE);
     verify(ec2, never()).stopInstance(any());
