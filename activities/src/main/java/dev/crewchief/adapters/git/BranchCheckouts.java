@@ -148,7 +148,7 @@ final class BranchCheckouts {
     }
     List<String> done = new ArrayList<>();
     if (stash && !tracked.isEmpty()) {
-      GitCli.Result st = git.run(dir, stashIdentity(dir), "stash", "push", "-m", r.stashAs());
+      GitCli.Result st = git.run(dir, clones.identity(dir), "stash", "push", "-m", r.stashAs());
       if (!st.ok()) {
         throw GitCli.failed(dir, st, "stash", "push");
       }
@@ -213,21 +213,6 @@ final class BranchCheckouts {
             + (done.isEmpty() ? "" : ": " + String.join("; ", done)),
         false,
         head);
-  }
-
-  /**
-   * A stash is a commit: when the clone has no identity of its own, it is made as Crew Chief rather
-   * than failing (a person's configured name is used when there is one).
-   */
-  private Map<String, String> stashIdentity(Path dir) {
-    if (git.run(dir, Map.of(), "config", "user.email").ok()) {
-      return Map.of();
-    }
-    return Map.of(
-        "GIT_AUTHOR_NAME", "Crew Chief",
-        "GIT_AUTHOR_EMAIL", "crewchief@localhost",
-        "GIT_COMMITTER_NAME", "Crew Chief",
-        "GIT_COMMITTER_EMAIL", "crewchief@localhost");
   }
 
   /** The non-blank lines a command that must succeed prints. */

@@ -17,14 +17,18 @@ import dev.crewchief.adapters.compose.ComposeFiles;
 /**
  * {@link GitActivities} with the git command-line tool (see {@link GitCli} for why), on the clones
  * of this worker ({@link GitClones}). This class only routes each activity to the class of its
- * concern: {@link ReleaseCuts}, {@link BranchCheckouts} and, for the compose file in a clone,
- * {@link ComposeFiles}. The activity names and their inputs and outputs are fixed by the interface,
- * because running workflow histories hold them.
+ * concern: {@link ReleaseCuts}, {@link BranchCheckouts}, for a release's branches and tag {@link
+ * ChangeReviews}, {@link ReleaseBranches} and {@link ReleaseTags}, and, for the compose file in a
+ * clone, {@link ComposeFiles}. The activity names and their inputs and outputs are fixed by the
+ * interface, because running workflow histories hold them.
  */
 public final class GitActivitiesImpl implements GitActivities {
   private final ReleaseCuts releases;
   private final BranchCheckouts checkouts;
   private final ComposeFiles composeFiles;
+  private final ChangeReviews reviews;
+  private final ReleaseBranches branches;
+  private final ReleaseTags tags;
 
   /** The adapter on the clones of this worker, with git run as {@code git} says. */
   public GitActivitiesImpl(GitCli git) {
@@ -32,13 +36,32 @@ public final class GitActivitiesImpl implements GitActivities {
   }
 
   private GitActivitiesImpl(GitCli git, GitClones clones) {
-    this(new ReleaseCuts(git, clones), new BranchCheckouts(git, clones), new ComposeFiles(clones));
+    this(git, clones, new Remotes(git, clones));
   }
 
-  GitActivitiesImpl(ReleaseCuts releases, BranchCheckouts checkouts, ComposeFiles composeFiles) {
+  private GitActivitiesImpl(GitCli git, GitClones clones, Remotes remotes) {
+    this(
+        new ReleaseCuts(git, clones),
+        new BranchCheckouts(git, clones),
+        new ComposeFiles(clones),
+        new ChangeReviews(git, clones, remotes),
+        new ReleaseBranches(git, clones, remotes),
+        new ReleaseTags(git, clones, remotes));
+  }
+
+  GitActivitiesImpl(
+      ReleaseCuts releases,
+      BranchCheckouts checkouts,
+      ComposeFiles composeFiles,
+      ChangeReviews reviews,
+      ReleaseBranches branches,
+      ReleaseTags tags) {
     this.releases = releases;
     this.checkouts = checkouts;
     this.composeFiles = composeFiles;
+    this.reviews = reviews;
+    this.branches = branches;
+    this.tags = tags;
   }
 
   @Override
@@ -66,17 +89,17 @@ public final class GitActivitiesImpl implements GitActivities {
   }
 
   @Override
-  public ChangeReview reviewChanges(ReviewRequest request) {
-    throw new UnsupportedOperationException("not built yet");
+  public ChangeReview reviewChanges(ReviewRequest r) {
+    return reviews.reviewChanges(r);
   }
 
   @Override
-  public BranchSync syncReleaseBranches(BranchSyncRequest request) {
-    throw new UnsupportedOperationException("not built yet");
+  public BranchSync syncReleaseBranches(BranchSyncRequest r) {
+    return branches.syncReleaseBranches(r);
   }
 
   @Override
-  public ActionResult tagRelease(TagRequest request) {
-    throw new UnsupportedOperationException("not built yet");
+  public ActionResult tagRelease(TagRequest r) {
+    return tags.tagRelease(r);
   }
 }

@@ -54,6 +54,22 @@ final class GitClones implements Checkouts {
     return res.ok() ? res.stdout().strip() : null;
   }
 
+  /**
+   * The identity for a commit, merge, stash or tag the worker makes: the clone's configured one
+   * when it has one (a person's name on their clone), else Crew Chief, rather than failing because
+   * the worker's user has no git identity.
+   */
+  Map<String, String> identity(Path dir) {
+    if (git.run(dir, Map.of(), "config", "user.email").ok()) {
+      return Map.of();
+    }
+    return Map.of(
+        "GIT_AUTHOR_NAME", "Crew Chief",
+        "GIT_AUTHOR_EMAIL", "crewchief@localhost",
+        "GIT_COMMITTER_NAME", "Crew Chief",
+        "GIT_COMMITTER_EMAIL", "crewchief@localhost");
+  }
+
   private static ApplicationFailure repoMissing(GitRepoRef repo, String why) {
     return ApplicationFailure.newNonRetryableFailure(
         repo.describe()
