@@ -306,6 +306,23 @@ public final class ElasticsearchActivitiesImpl implements ElasticsearchActivitie
       }
     }
     if (taskId == null) {
+      // Checked before the task starts, since a started task reports them only as its failure:
+      // a missing source, and a missing destination, which would fail every bulk request (or, on
+      // a cluster that creates indices on first write, get dynamic mappings).
+      if (!call(c, describe, () -> es.indices().exists(e -> e.index(source)).value())) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "reindex source " + source + " (an index or alias) does not exist on " + c.describe(),
+            EsFailures.INDEX_MISSING);
+      }
+      if (!call(c, describe, () -> es.indices().exists(e -> e.index(dest)).value())) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "reindex destination "
+                + dest
+                + " does not exist on "
+                + c.describe()
+                + ": create it (with its mappings) first",
+            EsFailures.INDEX_MISSING);
+      }
       Long throttle = rps;
       Query q = query;
       taskId =

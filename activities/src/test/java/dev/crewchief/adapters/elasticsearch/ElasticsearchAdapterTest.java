@@ -270,6 +270,32 @@ class ElasticsearchAdapterTest {
   }
 
   @Test
+  void aReindexWithFailedDocumentsOrMissingIndicesIsRefused() throws IOException {
+    bulk("rf-src", 50);
+    // "title" holds text, which an integer field refuses: every document fails.
+    es.indices()
+        .create(
+            c ->
+                c.index("rf-dest")
+                    .withJson(
+                        new StringReader(
+                            "{\"settings\":{\"number_of_shards\":1,\"number_of_replicas\":0},"
+                                + "\"mappings\":{\"properties\":{\"title\":{\"type\":\"integer\"}}}}")));
+    ApplicationFailure f =
+        assertFailure(
+            "ReindexFailed", true, () -> adapter.reindex(reindex("rf-src", "rf-dest", null)));
+    assertTrue(f.getOriginalMessage().contains("document rf-dest/"), f.getOriginalMessage());
+    assertTrue(f.getOriginalMessage().contains("mapper_parsing_exception"), f.getOriginalMessage());
+
+    assertFailure(
+        "IndexMissing", true, () -> adapter.reindex(reindex("rf-src", "rf-nothing", null)));
+    assertFalse(es.indices().exists(e -> e.index("rf-nothing")).value());
+    assertFailure(
+        "IndexMissing", true, () -> adapter.reindex(reindex("rf-nothing", "rf-dest", null)));
+    assertFailure("InvalidInput", true, () -> adapter.reindex(reindex("rf-src", "rf-dest", 0.5f)));
+  }
+
+  @Test
   void aReaderThroughTheAliasNeverFailsNorFindsNothingWhileTheSwapRuns() throws Exception {
     bulk("sw-a", 200);
     bulk("sw-b", 300);
