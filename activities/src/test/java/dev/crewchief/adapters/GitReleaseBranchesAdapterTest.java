@@ -387,4 +387,42 @@ class GitReleaseBranchesAdapterTest {
             activities.tagRelease(
                 new TagRequest("tag", repo(), "1.7.11", "hotfixes", NOTES, false, false)));
   }
+
+  @Test
+  void aFileIsReadAsCommittedAtTheTagNotAsTheWorkTreeHasIt() throws IOException {
+    Files.writeString(clone.resolve(ES_EXPORT), "edited by hand, not committed\n");
+    dev.crewchief.activities.FileContent atTag =
+        activities.readFile(
+            new dev.crewchief.activities.FileRequest("read", repo(), "1.7.10", ES_EXPORT));
+    assertEquals("fields = ['id']\n", atTag.text());
+    assertEquals(released, atTag.commit());
+    dev.crewchief.activities.FileContent atMaster =
+        activities.readFile(
+            new dev.crewchief.activities.FileRequest("read", repo(), "origin/master", ES_EXPORT));
+    assertEquals("fields = ['id', 'new_field']\n", atMaster.text());
+    io.temporal.failure.ApplicationFailure missing =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            io.temporal.failure.ApplicationFailure.class,
+            () ->
+                activities.readFile(
+                    new dev.crewchief.activities.FileRequest(
+                        "read", repo(), "1.7.10", "metaspace/no-such-file.json")));
+    assertEquals("FileMissing", missing.getType());
+    assertTrue(missing.isNonRetryable());
+    io.temporal.failure.ApplicationFailure noTag =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            io.temporal.failure.ApplicationFailure.class,
+            () ->
+                activities.readFile(
+                    new dev.crewchief.activities.FileRequest("read", repo(), "9.9.9", ES_EXPORT)));
+    assertTrue(noTag.getMessage().contains("has no ref 9.9.9"), noTag.getMessage());
+    io.temporal.failure.ApplicationFailure outside =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            io.temporal.failure.ApplicationFailure.class,
+            () ->
+                activities.readFile(
+                    new dev.crewchief.activities.FileRequest(
+                        "read", repo(), "1.7.10", "../../etc/passwd")));
+    assertEquals("InvalidInput", outside.getType());
+  }
 }

@@ -3,8 +3,10 @@ package dev.crewchief.worker;
 import dev.crewchief.adapters.ansible.AnsibleActivitiesImpl;
 import dev.crewchief.adapters.aws.AwsClients;
 import dev.crewchief.adapters.aws.Ec2ActivitiesImpl;
+import dev.crewchief.adapters.ci.HttpCiActivities;
 import dev.crewchief.adapters.docker.DockerActivitiesImpl;
 import dev.crewchief.adapters.docker.DockerEngines;
+import dev.crewchief.adapters.elasticsearch.ElasticsearchActivitiesImpl;
 import dev.crewchief.adapters.git.GitActivitiesImpl;
 import dev.crewchief.adapters.git.GitCli;
 import dev.crewchief.adapters.http.HttpProbeActivitiesImpl;
@@ -47,13 +49,19 @@ public final class CrewChiefWorker implements AutoCloseable {
   private final DockerEngines engines;
   private final SshHosts ssh;
   private final AwsClients aws;
+  private final ElasticsearchActivitiesImpl elasticsearch;
 
   private CrewChiefWorker(
-      WorkerFactory factory, DockerEngines engines, SshHosts ssh, AwsClients aws) {
+      WorkerFactory factory,
+      DockerEngines engines,
+      SshHosts ssh,
+      AwsClients aws,
+      ElasticsearchActivitiesImpl elasticsearch) {
     this.factory = factory;
     this.engines = engines;
     this.ssh = ssh;
     this.aws = aws;
+    this.elasticsearch = elasticsearch;
   }
 
   public static CrewChiefWorker start(
@@ -107,6 +115,8 @@ public final class CrewChiefWorker implements AutoCloseable {
     HttpClient http = HttpWebhookActivities.newClient();
     // One SDK client per AWS service, region, endpoint and credentials, closed with the worker.
     AwsClients aws = new AwsClients(secrets);
+    // One Elasticsearch client per cluster URL and credentials, closed with the worker.
+    ElasticsearchActivitiesImpl elasticsearch = new ElasticsearchActivitiesImpl(secrets);
     worker.registerActivitiesImplementations(
         new RemoteHostActivitiesImpl(ssh),
         new NginxProxyActivitiesImpl(ssh),
@@ -124,11 +134,14 @@ public final class CrewChiefWorker implements AutoCloseable {
         new SupervisorActivitiesImpl(ssh),
         // An image or an instance state change is waited for up to two hours (the activity's own
         // timeout, set by the workflow, usually ends it first).
-        new Ec2ActivitiesImpl(aws, Duration.ofHours(2), java.time.Clock.systemUTC()));
+        new Ec2ActivitiesImpl(aws, Duration.ofHours(2), java.time.Clock.systemUTC()),
+        elasticsearch,
+        // The no-redirect client: a CI token must not be sent to another host.
+        new HttpCiActivities(secrets, http));
     extra.accept(worker);
     factory.start();
     log.info("worker tuning: {}", tuning);
-    return new CrewChiefWorker(factory, engines, ssh, aws);
+    return new CrewChiefWorker(factory, engines, ssh, aws, elasticsearch);
   }
 
   /** Stops polling, lets the tasks in hand finish (up to the given time), then closes clients. */
@@ -139,6 +152,7 @@ public final class CrewChiefWorker implements AutoCloseable {
     // The SSH connections kept for the next step (SshHosts.lease) are logged out of.
     ssh.close();
     aws.close();
+    elasticsearch.close();
   }
 
   @Override

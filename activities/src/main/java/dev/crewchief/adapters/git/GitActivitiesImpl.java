@@ -6,6 +6,8 @@ import dev.crewchief.activities.BranchSyncRequest;
 import dev.crewchief.activities.ChangeReview;
 import dev.crewchief.activities.CheckoutRequest;
 import dev.crewchief.activities.CutReleaseRequest;
+import dev.crewchief.activities.FileContent;
+import dev.crewchief.activities.FileRequest;
 import dev.crewchief.activities.GitActivities;
 import dev.crewchief.activities.ImageTagsRequest;
 import dev.crewchief.activities.ImageTagsResult;
@@ -29,6 +31,7 @@ public final class GitActivitiesImpl implements GitActivities {
   private final ChangeReviews reviews;
   private final ReleaseBranches branches;
   private final ReleaseTags tags;
+  private final CommittedFiles files;
 
   /** The adapter on the clones of this worker, with git run as {@code git} says. */
   public GitActivitiesImpl(GitCli git) {
@@ -46,7 +49,8 @@ public final class GitActivitiesImpl implements GitActivities {
         new ComposeFiles(clones),
         new ChangeReviews(git, clones, remotes),
         new ReleaseBranches(git, clones, remotes),
-        new ReleaseTags(git, clones, remotes));
+        new ReleaseTags(git, clones, remotes),
+        new CommittedFiles(git, clones));
   }
 
   GitActivitiesImpl(
@@ -55,13 +59,15 @@ public final class GitActivitiesImpl implements GitActivities {
       ComposeFiles composeFiles,
       ChangeReviews reviews,
       ReleaseBranches branches,
-      ReleaseTags tags) {
+      ReleaseTags tags,
+      CommittedFiles files) {
     this.releases = releases;
     this.checkouts = checkouts;
     this.composeFiles = composeFiles;
     this.reviews = reviews;
     this.branches = branches;
     this.tags = tags;
+    this.files = files;
   }
 
   @Override
@@ -101,5 +107,10 @@ public final class GitActivitiesImpl implements GitActivities {
   @Override
   public ActionResult tagRelease(TagRequest r) {
     return tags.tagRelease(r);
+  }
+
+  @Override
+  public FileContent readFile(FileRequest r) {
+    return files.readFile(r);
   }
 }
