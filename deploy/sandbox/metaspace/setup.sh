@@ -10,8 +10,10 @@
 #   metaspace-admin-token         the admin API token, for the worker (0600)
 #   metaspace.env                 what tests need (KEY='value' lines)
 # and on the sandbox host (its user's home): the app checked out at 1.7.4, its config, data
-# (METASPACE_DATASETS datasets, default 20000), admin token, and supervisord running sm-api,
-# sm-graphql and sm-update-daemon. It creates no Elasticsearch index: load-index.sh fills one.
+# (METASPACE_DATASETS datasets, default 20000), admin token, supervisord running sm-api (two
+# processes, sm-api:sm-api_0 and sm-api:sm-api_1, on a port each), sm-graphql and sm-update-daemon,
+# and the site ~/nginx/sites/metaspace.conf on the sandbox's nginx (a port of its own, in front of
+# both sm-api processes). It creates no Elasticsearch index: load-index.sh fills one.
 # Rerunning it on the same DIR starts over (the host's programs stopped, everything remade).
 #
 # A second host of the same app (the forked VM: another sandbox.sh user):
@@ -61,6 +63,10 @@ APP=$H/metaspace
 HCONF=$H/metaspace-conf/metaspace.json
 DATA=$H/metaspace-data
 SUP=$H/supervisor
+NG=$H/nginx
+SITE=$NG/sites/metaspace.conf
+[ -f "$NG/conf/nginx.conf" ] || { echo "setup.sh: no sandbox nginx in $NG: run sandbox.sh up first" >&2; exit 2; }
+NGINX="/usr/sbin/nginx -p $NG/ -e $NG/logs/error.log -c $NG/conf/nginx.conf"
 # METASPACE_ORIGIN: another host of the same app (a forked VM): only the host part, from that
 # origin, checked out at METASPACE_CHECKOUT (default 1.7.4); no repositories are made.
 SHARED=${METASPACE_ORIGIN:-}
@@ -78,7 +84,7 @@ if [ -f "$SUP/supervisord.pid" ] && pid=$(cat "$SUP/supervisord.pid") && kill -0
 fi
 [ -n "$SHARED" ] || rm -rf "$ORIGIN"
 rm -rf "$APP" "$H/metaspace-conf" "$DATA" "$SUP" "$H/supervisord.conf" \
-  "$CLONE" "$AORIGIN" "$ACLONE" "$WORK" "$DIR/metaspace-admin-token" "$DIR/metaspace.env"
+  "$CLONE" "$AORIGIN" "$ACLONE" "$WORK" "$DIR/metaspace-admin-token" "$DIR/metaspace.env" "$SITE"
 
 # --- The app's history --------------------------------------------------------------------------
 export GIT_AUTHOR_NAME="METASPACE Dev" GIT_AUTHOR_EMAIL="dev@metaspace.test"
@@ -195,18 +201,22 @@ if [ -z "$SHARED" ]; then make_app_repos; fi
 
 # --- The host ------------------------------------------------------------------------------------
 unset GIT_AUTHOR_DATE GIT_COMMITTER_DATE  # the host's reflog records when it really checked out
-APP_PORT=$(free_port)
+APP_PORT=$(free_port); APP_PORT1=$(free_port); SITE_PORT=$(free_port)
+while [ "$APP_PORT1" = "$APP_PORT" ]; do APP_PORT1=$(free_port); done
+while [ "$SITE_PORT" = "$APP_PORT" ] || [ "$SITE_PORT" = "$APP_PORT1" ]; do SITE_PORT=$(free_port); done
 printf '[safe]\n\tdirectory = %s\n[user]\n\tname = METASPACE Host\n\temail = ubuntu@metaspace.test\n' "$ORIGIN" > "$H/.gitconfig"
 chown "$U:" "$H/.gitconfig"
 as_user git clone -q "file://$ORIGIN" "$APP"
 as_user git -C "$APP" -c advice.detachedHead=false checkout -q "$V"
 as_user mkdir -p "$APP/metaspace/engine/logs" "$APP/metaspace/graphql/logs" "$H/metaspace-conf" "$DATA/queue" "$SUP/conf.d" "$SUP/logs"
 as_user sh -c "echo $V > '$APP/VERSION'"
-python3 - "$HCONF" "$APP_PORT" "$ES_URL" "$DATA" "$APP/VERSION" <<'PY'
+python3 - "$HCONF" "$APP_PORT" "$APP_PORT1" "$SITE_PORT" "$ES_URL" "$DATA" "$APP/VERSION" <<'PY'
 import json, sys
-path, port, es, data, version = sys.argv[1:]
+path, port, port1, site_port, es, data, version = sys.argv[1:]
 json.dump({
-    "host": "127.0.0.1", "port": int(port), "es_url": es, "alias": "sm",
+    # port: sm-api_0's (also api_ports[0]); site_port: nginx's, in front of api_ports
+    "host": "127.0.0.1", "port": int(port), "api_ports": [int(port), int(port1)],
+    "site_port": int(site_port), "es_url": es, "alias": "sm",
     "data_dir": data, "data_file": data + "/datasets.jsonl", "queue_dir": data + "/queue",
     "state_file": data + "/health.json", "admin_token_file": data + "/admin-token",
     "version_file": version,
@@ -246,13 +256,21 @@ chown -R "$U:" "$H/metaspace-conf" "$DATA" "$SUP"
 chown -h "$U:" "$H/supervisord.conf"
 SUPERVISORCTL="/usr/bin/supervisorctl -c $SUP/supervisord.conf"
 (cd "$H" && as_user /usr/bin/supervisord -c "$SUP/supervisord.conf")
+# The site: nginx in front of both sm-api processes (tested, then reloaded as sandbox.sh does).
+sed -e "s|@PORT0@|$APP_PORT|g" -e "s|@PORT1@|$APP_PORT1|g" -e "s|@SITE_PORT@|$SITE_PORT|g" \
+  "$here/nginx/metaspace.conf.in" > "$SITE"
+chown "$U:" "$SITE"
+as_user $NGINX -t 2>/dev/null || { as_user $NGINX -t >&2; exit 1; }
+as_user $NGINX -s reload
 ok=""
 for _ in $(seq 150); do
   if curl -sf "http://127.0.0.1:$APP_PORT/" 2>/dev/null | grep -q "METASPACE $V" \
-    && [ "$(as_user $SUPERVISORCTL status 2>/dev/null | grep -c ' RUNNING ')" = 3 ]; then ok=1; break; fi
+    && curl -sf "http://127.0.0.1:$APP_PORT1/" 2>/dev/null | grep -q "METASPACE $V" \
+    && curl -sf "http://127.0.0.1:$SITE_PORT/" 2>/dev/null | grep -q "METASPACE $V" \
+    && [ "$(as_user $SUPERVISORCTL status 2>/dev/null | grep -c ' RUNNING ')" = 4 ]; then ok=1; break; fi
   sleep 0.1
 done
-[ -n "$ok" ] || { echo "setup.sh: the programs did not start:" >&2; as_user $SUPERVISORCTL status >&2 || true; tail -20 "$APP"/metaspace/*/logs/*.log >&2 || true; exit 1; }
+[ -n "$ok" ] || { echo "setup.sh: the programs or the site did not start:" >&2; as_user $SUPERVISORCTL status >&2 || true; tail -20 "$APP"/metaspace/*/logs/*.log "$NG/logs/error.log" >&2 || true; exit 1; }
 
 # --- The Ansible config repository (ansible/aws/env) ---------------------------------------------
 make_ansible_repos() {
@@ -282,8 +300,17 @@ METASPACE_HOST_HOME='$H'
 METASPACE_SSH_PORT='$SSH_PORT'
 METASPACE_PRIVATE_KEY='$SANDBOX_DIR/client_ed25519'
 METASPACE_KNOWN_HOSTS='$SANDBOX_DIR/known_hosts'
+METASPACE_SITE_PORT='$SITE_PORT'
+METASPACE_SITE_URL='http://127.0.0.1:$SITE_PORT/'
+METASPACE_SITE_SEARCH_URL='http://127.0.0.1:$SITE_PORT/search'
+METASPACE_SITE_ADMIN_URL='http://127.0.0.1:$SITE_PORT/admin/health'
+METASPACE_SITE_SUBMIT_URL='http://127.0.0.1:$SITE_PORT/datasets'
+METASPACE_NGINX_SITE='$SITE'
+METASPACE_NGINX_RELOAD='$NGINX -s reload'
 METASPACE_APP_PORT='$APP_PORT'
+METASPACE_APP_PORTS='$APP_PORT $APP_PORT1'
 METASPACE_APP_URL='http://127.0.0.1:$APP_PORT/'
+METASPACE_APP_URLS='http://127.0.0.1:$APP_PORT/ http://127.0.0.1:$APP_PORT1/'
 METASPACE_SEARCH_URL='http://127.0.0.1:$APP_PORT/search'
 METASPACE_ADMIN_URL='http://127.0.0.1:$APP_PORT/admin/health'
 METASPACE_SUBMIT_URL='http://127.0.0.1:$APP_PORT/datasets'
@@ -318,8 +345,9 @@ METASPACE_LOAD_INDEX='$here/load-index.sh'
 METASPACE_UPDATE_COMMAND='python3 $APP/metaspace/engine/scripts/update_es_index.py --config $HCONF'
 METASPACE_PROGRESS_REGEX='indexed (?<done>\\d+)/(?<total>\\d+)'
 METASPACE_SUPERVISORCTL='$SUPERVISORCTL'
-METASPACE_PROGRAMS='sm-api sm-graphql sm-update-daemon'
-METASPACE_LOGS='$APP/metaspace/engine/logs/sm-api.log $APP/metaspace/graphql/logs/sm-graphql.log $APP/metaspace/engine/logs/sm-update-daemon.log'
+METASPACE_PROGRAMS='sm-api:sm-api_0 sm-api:sm-api_1 sm-graphql sm-update-daemon'
+METASPACE_API_PROCESSES='sm-api:sm-api_0 sm-api:sm-api_1'
+METASPACE_LOGS='$APP/metaspace/engine/logs/sm-api_0.log $APP/metaspace/engine/logs/sm-api_1.log $APP/metaspace/graphql/logs/sm-graphql.log $APP/metaspace/engine/logs/sm-update-daemon.log'
 ENV
 cat "$ENVF"
-echo "metaspace up: $V on $U@127.0.0.1:$SSH_PORT, app http://127.0.0.1:$APP_PORT/, $N datasets, changes on master: ${CHANGES:-none}"
+echo "metaspace up: $V on $U@127.0.0.1:$SSH_PORT, site http://127.0.0.1:$SITE_PORT/ (nginx in front of sm-api on $APP_PORT and $APP_PORT1), $N datasets, changes on master: ${CHANGES:-none}"

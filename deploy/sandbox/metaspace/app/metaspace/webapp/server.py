@@ -1,7 +1,13 @@
-"""python3 server.py CONF: the METASPACE web app and its admin API (supervisor's sm-api).
+"""python3 server.py CONF [N]: the METASPACE web app and its admin API (supervisor's sm-api).
 
-CONF is the host's JSON config: host (default 127.0.0.1), port, es_url, alias, state_file,
-admin_token_file, version_file, queue_dir.
+CONF is the host's JSON config: host (default 127.0.0.1), port, api_ports, es_url, alias,
+state_file, admin_token_file, version_file, queue_dir. N (supervisor's process_num) picks the port
+api_ports[N]: several processes serve behind nginx, so one restarts while the others answer;
+without N it serves on port. What they share lives in files (the admin state, the token, the
+submission queue), so an answer does not depend on the process nginx picked.
+
+On SIGTERM (supervisor's stop) it stops accepting, finishes the requests it has begun (up to
+DRAIN_SECONDS) and exits 0: nginx sends new connections to another process meanwhile.
 
   GET  /              the home page: "METASPACE <version>", and the read-only banner when on
   GET  /search?q=...  a search through the alias: {"total", "index" (of the first hit), "version"}
@@ -10,12 +16,16 @@ admin_token_file, version_file, queue_dir.
   POST /datasets      a dataset submission ({"name": ...}), queued for the update daemon;
                       refused while read-only
 """
+import contextlib
+import fcntl
 import hmac
 import html
 import json
 import os
+import signal
 import sys
 import threading
+import time
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +38,7 @@ from sm.engine.util import (  # noqa: E402
 
 READ_ONLY_BANNER = "METASPACE is in read-only mode"
 DISCONNECTS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)
+DRAIN_SECONDS = 10  # below supervisor's stopwaitsecs, above a search's ES timeout
 
 
 def make_handler(cfg, version):
@@ -71,7 +82,28 @@ def make_handler(cfg, version):
         def do_HEAD(self):
             self.do_GET()
 
+        def handle_one_request(self):
+            try:
+                super().handle_one_request()
+            except DISCONNECTS:
+                self.close_connection = True
+
+        def send_response(self, code, message=None):
+            super().send_response(code, message)
+            if self.server.draining:
+                # Stopping: this connection's next request would find nobody listening.
+                self.send_header("Connection", "close")
+                self.close_connection = True
+
         def do_GET(self):
+            with self.server.busy():
+                self.get()
+
+        def do_POST(self):
+            with self.server.busy():
+                self.post()
+
+        def get(self):
             url = urllib.parse.urlsplit(self.path)
             if url.path == "/":
                 return self.home()
@@ -81,7 +113,7 @@ def make_handler(cfg, version):
                 return self.send(200, read_state(cfg["state_file"]))
             self.send(404, {"error": "no such page: %s" % url.path})
 
-        def do_POST(self):
+        def post(self):
             path = urllib.parse.urlsplit(self.path).path
             raw = self.body()  # read before answering, so the connection stays usable
             if path == "/admin/health":
@@ -129,7 +161,10 @@ def make_handler(cfg, version):
                         raise ValueError("%s: only processing and readOnly, true or false" % key)
             except ValueError as e:
                 return self.send(400, {"error": str(e)})
-            with state_lock:
+            # Read, change, write under a lock every process takes: two admins setting
+            # processing and readOnly at once through different processes both count.
+            with state_lock, open(cfg["state_file"] + ".lock", "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
                 state = {**read_state(cfg["state_file"]), **change}
                 write_state(cfg["state_file"], state)
             sys.stderr.write("admin health set %s: now %s\n" % (json.dumps(change), json.dumps(state)))
@@ -152,12 +187,6 @@ def make_handler(cfg, version):
             os.replace(tmp, os.path.join(queue, name))
             self.send(202, {"queued": name})
 
-        def handle_one_request(self):
-            try:
-                super().handle_one_request()
-            except DISCONNECTS:
-                self.close_connection = True
-
         def log_message(self, fmt, *args):
             sys.stderr.write("%s %s %s\n" % (version, self.address_string(), fmt % args))
 
@@ -166,7 +195,33 @@ def make_handler(cfg, version):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
-    allow_reuse_address = True
+    allow_reuse_address = True  # SO_REUSEADDR: a restart binds again while old connections linger
+
+    def __init__(self, address, handler):
+        super().__init__(address, handler)
+        self.draining = False
+        self.in_flight = 0
+        self.idle = threading.Condition()
+
+    @contextlib.contextmanager
+    def busy(self):
+        """Around one request's handling: drain() waits for it."""
+        with self.idle:
+            self.in_flight += 1
+        try:
+            yield
+        finally:
+            with self.idle:
+                self.in_flight -= 1
+                self.idle.notify_all()
+
+    def drain(self, seconds):
+        """After the listener is closed: wait for the requests begun; how many were left."""
+        deadline = time.monotonic() + seconds
+        with self.idle:
+            while self.in_flight and time.monotonic() < deadline:
+                self.idle.wait(deadline - time.monotonic())
+            return self.in_flight
 
     def handle_error(self, request, client_address):
         if isinstance(sys.exc_info()[1], DISCONNECTS):
@@ -176,17 +231,31 @@ class Server(ThreadingHTTPServer):
 
 def main():
     cfg = load_config(sys.argv[1])
+    port = int(cfg["api_ports"][int(sys.argv[2])] if len(sys.argv) > 2 else cfg["port"])
     version = read_version(cfg["version_file"])
     os.makedirs(cfg["queue_dir"], exist_ok=True)
-    server = Server((cfg.get("host", "127.0.0.1"), int(cfg["port"])), make_handler(cfg, version))
+    host = cfg.get("host", "127.0.0.1")
+    server = Server((host, port), make_handler(cfg, version))
+
+    def stop(signum, frame):
+        sys.stderr.write("sm-api: %s, no new connections; finishing the requests begun\n"
+                         % signal.Signals(signum).name)
+        sys.stderr.flush()
+        server.draining = True
+        # shutdown() waits for serve_forever(), which this (the main) thread runs: not here.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     sys.stderr.write("sm-api: METASPACE %s serving on %s:%s, search through alias %s at %s\n"
-                     % (version, cfg.get("host", "127.0.0.1"), cfg["port"], cfg["alias"],
-                        cfg["es_url"]))
+                     % (version, host, port, cfg["alias"], cfg["es_url"]))
     sys.stderr.flush()
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    server.serve_forever(poll_interval=0.1)
+    server.socket.close()  # connections not yet accepted are refused: nginx tries another process
+    left = server.drain(DRAIN_SECONDS)
+    sys.stderr.write("sm-api: stopped (%s)\n" % ("%d requests cut off" % left if left
+                                                  else "every request answered"))
+    sys.stderr.flush()
 
 
 if __name__ == "__main__":
