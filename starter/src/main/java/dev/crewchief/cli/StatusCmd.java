@@ -145,14 +145,30 @@ final class StatusCmd implements Callable<Integer> {
               + g.status()
               + (g.decidedBy() == null
                   ? " (allowed: " + who + ")"
-                  : " by " + g.decidedBy() + " via " + g.via()));
+                  : " by " + g.decidedBy() + " via " + g.via())
+              + (g.choice() == null ? "" : ", chose " + g.choice()));
+      boolean choices = g.choices() != null && !g.choices().isEmpty();
       if (g.status() == GateStatus.WAITING) {
+        if (choices) {
+          // What the gate shows (the findings behind its proposal), as the Web UI shows it.
+          for (String line : g.description().split("\n")) {
+            out.println("    | " + line);
+          }
+        }
         out.println(
             "    decide: crewchief approve|reject "
                 + p.releaseId()
                 + " "
                 + g.name()
                 + " --as NAME -m \"why\"");
+        if (choices) {
+          out.println(
+              "    proposed: "
+                  + g.proposed()
+                  + "; another: approve with --choice "
+                  + String.join("|", g.choices())
+                  + " and the reason in -m");
+        }
       }
       for (String r : g.refusals()) {
         out.println("    " + r);

@@ -94,7 +94,7 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
             () ->
                 s.git.reviewChanges(
                     new ReviewRequest(
-                        "review changes",
+                        "review changes " + repo.releaseBranch() + "..." + repo.mainBranch(),
                         site.repo(),
                         repo.releaseBranch(),
                         repo.mainBranch(),
@@ -161,7 +161,7 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
         () ->
             s.ci.awaitGreen(
                 new CiActivities.CiRequest(
-                    "CI green",
+                    "CI green on " + repo.mainBranch() + " at " + shortSha(changes.mainHead()),
                     ci.provider(),
                     ci.apiUrl(),
                     ci.project(),
@@ -186,7 +186,13 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
             () ->
                 s.git.syncReleaseBranches(
                     new BranchSyncRequest(
-                        "update branches",
+                        "merge "
+                            + repo.releaseBranch()
+                            + " into "
+                            + repo.mainBranch()
+                            + ", fast-forward "
+                            + repo.releaseBranch()
+                            + ", push both",
                         site.repo(),
                         repo.releaseBranch(),
                         repo.mainBranch(),
@@ -209,7 +215,7 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
         () ->
             s.git.tagRelease(
                 new TagRequest(
-                    "tag " + version,
+                    "tag " + version + " with the release notes, push it",
                     site.repo(),
                     version,
                     repo.releaseBranch(),
@@ -222,7 +228,10 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
         () ->
             s.git.checkoutBranch(
                 new CheckoutRequest(
-                    "update Ansible config", site.ansibleRepo(), a.branch(), s.dry)));
+                    "update the Ansible config checkout (" + a.branch() + ")",
+                    site.ansibleRepo(),
+                    a.branch(),
+                    s.dry)));
 
     // 4. The strategy.
     String how =
@@ -296,7 +305,10 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
             () ->
                 s.es.status(
                     new ElasticsearchActivities.StatusRequest(
-                        "index status", cluster, e.alias(), e.indexPrefix() + "*")));
+                        "Elasticsearch status of alias " + e.alias(),
+                        cluster,
+                        e.alias(),
+                        e.indexPrefix() + "*")));
     String oldIndex;
     if (s.dry && state.serving().isEmpty()) {
       oldIndex = "(the index alias " + e.alias() + " points at)";
@@ -321,7 +333,10 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
             () ->
                 s.git.readFile(
                     new FileRequest(
-                        "index definition", s.site.repo(), version, e.definitionFile())));
+                        "read the index definition of " + version + " (" + e.definitionFile() + ")",
+                        s.site.repo(),
+                        version,
+                        e.definitionFile())));
     release.onRollback(
         "drop the new index " + newIndex,
         () ->
@@ -330,13 +345,21 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
                 () ->
                     s.es.deleteIndex(
                         new ElasticsearchActivities.DeleteIndexRequest(
-                            "drop new index", cluster, newIndex, e.alias(), s.dry))));
+                            "drop the new index " + newIndex,
+                            cluster,
+                            newIndex,
+                            e.alias(),
+                            s.dry))));
     release.step(
         "create the inactive index " + newIndex,
         () ->
             s.es.createIndex(
                 new ElasticsearchActivities.CreateIndexRequest(
-                    "create inactive index", cluster, newIndex, definition.text(), s.dry)));
+                    "create the inactive index " + newIndex,
+                    cluster,
+                    newIndex,
+                    definition.text(),
+                    s.dry)));
 
     Instant reindexStart = Instant.ofEpochMilli(Workflow.currentTimeMillis());
     boolean byCommand = "command".equals(e.reindex());
@@ -351,7 +374,7 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
           () ->
               s.esLong.reindex(
                   new ElasticsearchActivities.ReindexRequest(
-                      "reindex",
+                      "reindex " + oldIndex + " into " + newIndex + " (days allowed)",
                       cluster,
                       oldIndex,
                       newIndex,
@@ -381,7 +404,7 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
           () ->
               s.esLong.reindex(
                   new ElasticsearchActivities.ReindexRequest(
-                      "partial update",
+                      "partial update of " + newIndex + " for datasets created since " + since,
                       cluster,
                       oldIndex,
                       newIndex,
@@ -401,13 +424,23 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
                 () ->
                     s.es.swapAlias(
                         new ElasticsearchActivities.SwapRequest(
-                            "alias back", cluster, e.alias(), newIndex, oldIndex, s.dry))));
+                            "alias " + e.alias() + " back to " + oldIndex,
+                            cluster,
+                            e.alias(),
+                            newIndex,
+                            oldIndex,
+                            s.dry))));
     release.step(
         "swap alias " + e.alias() + ": " + oldIndex + " -> " + newIndex + " (atomic)",
         () ->
             s.es.swapAlias(
                 new ElasticsearchActivities.SwapRequest(
-                    "swap alias", cluster, e.alias(), oldIndex, newIndex, s.dry)));
+                    "swap alias " + e.alias() + ": " + oldIndex + " -> " + newIndex + " (atomic)",
+                    cluster,
+                    e.alias(),
+                    oldIndex,
+                    newIndex,
+                    s.dry)));
     s.deploy("Ansible web deployment of " + version, host);
     s.adminSwitch("turn dataset processing back on", "processing", true);
     postChecks(s, host);
@@ -430,7 +463,10 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
             () ->
                 s.es.status(
                     new ElasticsearchActivities.StatusRequest(
-                        "index status", cluster, e.alias(), e.indexPrefix() + "*")));
+                        "the new index serves through " + e.alias(),
+                        cluster,
+                        e.alias(),
+                        e.indexPrefix() + "*")));
     if (!s.dry && !after.serving().equals(List.of(newIndex))) {
       throw new IllegalArgumentException(
           "alias "
@@ -450,7 +486,7 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
           () ->
               s.es.deleteIndex(
                   new ElasticsearchActivities.DeleteIndexRequest(
-                      "drop old index", cluster, oldIndex, e.alias(), s.dry)));
+                      "drop the old index " + oldIndex, cluster, oldIndex, e.alias(), s.dry)));
     } else {
       release.skip("drop the old index " + oldIndex, "not allowed at gate " + DROP_INDEX_GATE);
       release.note(
@@ -490,7 +526,12 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
             () ->
                 s.ec2.createImage(
                     new Ec2Activities.ImageRequest(
-                        "snapshot", where, oldId, s.releaseId(), false, s.dry)));
+                        "snapshot " + oldId + " as an image",
+                        where,
+                        oldId,
+                        s.releaseId(),
+                        false,
+                        s.dry)));
     String newName = "metaspace-" + version;
     // Registered before the launch: a copy launched half-way is not left running.
     String[] launched = new String[1];
@@ -505,12 +546,17 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
               () ->
                   s.ec2.setTerminationProtection(
                       new Ec2Activities.ProtectionRequest(
-                          "protection off", where, launched[0], false, s.dry)));
+                          "termination protection off on " + launched[0],
+                          where,
+                          launched[0],
+                          false,
+                          s.dry)));
           release.step(
               "terminate the new instance " + launched[0],
               () ->
                   s.ec2.terminateInstance(
-                      new Ec2Activities.InstanceRequest("terminate", where, launched[0], s.dry)));
+                      new Ec2Activities.InstanceRequest(
+                          "terminate the new instance " + launched[0], where, launched[0], s.dry)));
         });
     Ec2Activities.Instance copy =
         release.step(
@@ -518,7 +564,13 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
             () ->
                 s.ec2.launchLike(
                     new Ec2Activities.LaunchLikeRequest(
-                        "launch copy", where, oldId, image.id(), newName, s.releaseId(), s.dry)));
+                        "launch a copy of " + oldId + " from the image, termination protection on",
+                        where,
+                        oldId,
+                        image.id(),
+                        newName,
+                        s.releaseId(),
+                        s.dry)));
     launched[0] = copy.id();
     HostRef newHost = newHost(s, copy);
 
@@ -530,7 +582,7 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
             () ->
                 s.ansible.pointInventory(
                     new dev.crewchief.activities.AnsibleActivities.InventoryRequest(
-                        "point inventory",
+                        "Ansible inventory: " + a.inventoryHost() + " -> " + newHost.address(),
                         inventory,
                         a.inventoryHost(),
                         newHost.address(),
@@ -560,13 +612,21 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
                 () ->
                     s.ec2.moveAddress(
                         new Ec2Activities.AddressRequest(
-                            "address back", where, aws.elasticIp(), oldId, s.dry))));
+                            "Elastic IP " + aws.elasticIp() + " back to " + oldId,
+                            where,
+                            aws.elasticIp(),
+                            oldId,
+                            s.dry))));
     release.step(
         "move Elastic IP " + aws.elasticIp() + " to " + copy.id(),
         () ->
             s.ec2.moveAddress(
                 new Ec2Activities.AddressRequest(
-                    "move address", where, aws.elasticIp(), copy.id(), s.dry)));
+                    "move Elastic IP " + aws.elasticIp() + " to " + copy.id(),
+                    where,
+                    aws.elasticIp(),
+                    copy.id(),
+                    s.dry)));
 
     release.gate(CONFIRM_GATE);
     s.adminSwitch("turn read-only mode off", "readOnly", false);
@@ -576,7 +636,9 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
     release.step(
         "stop the old instance " + oldId,
         () ->
-            s.ec2.stopInstance(new Ec2Activities.InstanceRequest("stop old", where, oldId, s.dry)));
+            s.ec2.stopInstance(
+                new Ec2Activities.InstanceRequest(
+                    "stop the old instance " + oldId, where, oldId, s.dry)));
     s.announce("Slack: deployment successful", doneText(s) + " on the new instance " + copy.id());
 
     if (!gateOrDelay(
@@ -593,12 +655,14 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
         "termination protection off on " + oldId,
         () ->
             s.ec2.setTerminationProtection(
-                new Ec2Activities.ProtectionRequest("protection off", where, oldId, false, s.dry)));
+                new Ec2Activities.ProtectionRequest(
+                    "termination protection off on " + oldId, where, oldId, false, s.dry)));
     release.step(
         "terminate the old instance " + oldId,
         () ->
             s.ec2.terminateInstance(
-                new Ec2Activities.InstanceRequest("terminate old", where, oldId, s.dry)));
+                new Ec2Activities.InstanceRequest(
+                    "terminate the old instance " + oldId, where, oldId, s.dry)));
     revertInventory(s, inventory, pointed.previous());
     return "forked "
         + oldId
@@ -620,7 +684,11 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
         () ->
             s.ansible.pointInventory(
                 new dev.crewchief.activities.AnsibleActivities.InventoryRequest(
-                    "revert inventory", inventory, a.inventoryHost(), previous, s.dry)));
+                    "revert the Ansible inventory: " + a.inventoryHost() + " -> " + previous,
+                    inventory,
+                    a.inventoryHost(),
+                    previous,
+                    s.dry)));
   }
 
   /** How the new instance is reached: a configured host, or its private IP as the old one. */
@@ -648,7 +716,7 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
             () ->
                 s.supervisor.checkPrograms(
                     new SupervisorActivities.ProgramsRequest(
-                        "supervisor check",
+                        "supervisor programs RUNNING on " + on.name(),
                         on,
                         sv.supervisorctl(),
                         sv.programs(),
