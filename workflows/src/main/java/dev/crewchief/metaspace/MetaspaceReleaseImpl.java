@@ -238,7 +238,7 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
         switch (strategy) {
           case IN_PLACE -> inPlace(s);
           case DEPLOY_THEN_ES_UPDATE -> deployThenUpdate(s);
-          case REINDEX_BEFORE_DEPLOYMENT -> reindexBefore(s);
+          case REINDEX_BEFORE_DEPLOYMENT -> reindexBefore(s, changes.mainHead());
           case FORK_THE_VM -> forkTheVm(s);
         };
     return (s.dry ? "rehearsed: " : "")
@@ -280,7 +280,11 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
 
   // ---- reindex before deployment ----
 
-  private String reindexBefore(MetaspaceSteps s) {
+  /**
+   * @param reviewedHead master's head as reviewed: a rehearsal, which tags nothing, reads the index
+   *     definition there (where the tag would be, unless a hotfix is merged in first)
+   */
+  private String reindexBefore(MetaspaceSteps s, String reviewedHead) {
     MetaspaceConfig cfg = s.cfg;
     MetaspaceConfig.Elasticsearch e = cfg.elasticsearch();
     MetaspaceConfig.Commands c = cfg.commands();
@@ -310,9 +314,7 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
                         e.alias(),
                         e.indexPrefix() + "*")));
     String oldIndex;
-    if (s.dry && state.serving().isEmpty()) {
-      oldIndex = "(the index alias " + e.alias() + " points at)";
-    } else if (state.serving().size() != 1) {
+    if (state.serving().size() != 1) {
       throw new IllegalArgumentException(
           "alias "
               + e.alias()
@@ -327,6 +329,7 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
           "alias " + e.alias() + " already serves " + newIndex + ": this version was reindexed");
     }
 
+    String definitionAt = s.dry ? reviewedHead : version;
     FileContent definition =
         release.step(
             "read the index definition of " + version + " (" + e.definitionFile() + ")",
@@ -335,7 +338,7 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
                     new FileRequest(
                         "read the index definition of " + version + " (" + e.definitionFile() + ")",
                         s.site.repo(),
-                        version,
+                        definitionAt,
                         e.definitionFile())));
     release.onRollback(
         "drop the new index " + newIndex,

@@ -103,6 +103,10 @@ final class MetaspaceFixtures {
   }
 
   static ReleaseContext context(String version) {
+    return context(version, false);
+  }
+
+  static ReleaseContext context(String version, boolean dryRun) {
     GateConfig gate =
         new GateConfig(
             List.of("driver"), Duration.ofDays(2), Duration.ofHours(4), GateConfig.OnTimeout.FAIL);
@@ -116,7 +120,7 @@ final class MetaspaceFixtures {
         MetaspaceRelease.RUNBOOK,
         "prod",
         version,
-        false,
+        dryRun,
         "tester",
         Map.of("driver", List.of("lachlan")),
         Map.of(

@@ -744,6 +744,39 @@ class MetaspaceReleaseTest {
     assertTrue(r.progress().notes().stream().anyMatch(n -> n.contains("drop it by hand")));
   }
 
+  @Test
+  void aRehearsalReadsTheIndexDefinitionAtTheReviewedHeadAndChangesNothing(
+      TestWorkflowEnvironment env, WorkflowClient client) {
+    changedFiles = List.of(MAPPINGS);
+    MetaspaceRelease wf =
+        client.newWorkflowStub(
+            MetaspaceRelease.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId(
+                    "dry-" + ReleaseIds.workflowId(MetaspaceRelease.RUNBOOK, "prod", "1.7.6"))
+                .setTaskQueue(taskQueue)
+                .build());
+    WorkflowClient.start(
+        wf::release,
+        new MetaspaceRequest(
+            MetaspaceFixtures.context("1.7.6", true),
+            null,
+            null,
+            MetaspaceFixtures.site(null, null, "elasticsearch")));
+    awaitGate(env, wf, "strategy");
+    approve(env, wf, "strategy", null, "");
+    awaitGate(env, wf, MetaspaceRelease.DROP_INDEX_GATE);
+    approve(env, wf, "drop-old-index", null, "");
+    ReleaseResult r = result(wf);
+    assertTrue(r.summary().startsWith("rehearsed: "), r.summary());
+    // No tag exists in a rehearsal: the definition is read where it would be made.
+    verify(git).readFile(argThat(q -> q.ref().equals("abc1234567890")));
+    verify(git).tagRelease(argThat(q -> q.dryRun()));
+    verify(es).swapAlias(argThat(q -> q.dryRun()));
+    verify(es).deleteIndex(argThat(q -> q.dryRun()));
+    verify(ansible).runPlaybook(argThat(q -> q.dryRun()));
+  }
+
   // ---- fork the VM ----
 
   @Test
