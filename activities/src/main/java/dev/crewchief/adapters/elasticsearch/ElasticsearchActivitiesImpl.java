@@ -729,6 +729,10 @@ public final class ElasticsearchActivitiesImpl implements ElasticsearchActivitie
             EsFailures.INDEX_SERVING);
       }
     }
+    // A reindex still writing into the index (a release that gave up on it, a worker gone) would
+    // go on after the delete and, on a cluster that creates indices on write, make it again:
+    // its tasks are cancelled first, and the delete waits until they are gone.
+    List<String> cancelled = cancelReindexesInto(es, c, index, r.step());
     call(
         c,
         what,
@@ -747,7 +751,61 @@ public final class ElasticsearchActivitiesImpl implements ElasticsearchActivitie
           "index " + index + " still exists right after it was deleted", EsFailures.UNREACHABLE);
     }
     log.info("step '{}': deleted index {} on {}", r.step(), index, c.describe());
-    return new ActionResult(action, false, "deleted index " + index + " on " + c.describe());
+    return new ActionResult(
+        action,
+        false,
+        (cancelled.isEmpty()
+                ? ""
+                : "cancelled the reindex task(s) into it: " + String.join(", ", cancelled) + "; ")
+            + "deleted index "
+            + index
+            + " on "
+            + c.describe());
+  }
+
+  /** Cancels the running reindex tasks into {@code index}; waits until none runs (2 min). */
+  private static List<String> cancelReindexesInto(
+      ElasticsearchClient es, Cluster c, String index, String step) {
+    List<String> running =
+        call(c, "list reindex tasks into " + index, () -> ReindexTasks.runningInto(es, index));
+    for (String id : running) {
+      log.info("step '{}': cancelling reindex task {} into {}", step, id, index);
+      // Through the low-level client: this client's model of the cancel answer (grouped by nodes)
+      // does not parse when a node has no attributes, as with the task list.
+      call(
+          c,
+          "cancel task " + id,
+          () -> {
+            org.elasticsearch.client.Request cancel =
+                new org.elasticsearch.client.Request("POST", "/_tasks/" + id + "/_cancel");
+            cancel.addParameter("group_by", "none");
+            return ((co.elastic.clients.transport.rest_client.RestClientTransport) es._transport())
+                .restClient()
+                .performRequest(cancel);
+          });
+    }
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (!running.isEmpty()) {
+      List<String> left =
+          call(c, "list reindex tasks into " + index, () -> ReindexTasks.runningInto(es, index));
+      if (left.isEmpty()) {
+        break;
+      }
+      if (System.nanoTime() > deadline) {
+        throw ApplicationFailure.newFailure(
+            "reindex task(s) " + left + " into " + index + " still run after being cancelled",
+            EsFailures.UNREACHABLE);
+      }
+      ActivityIo.heartbeat(
+          new Progress(0, 0, "", "waiting for the cancelled reindex into " + index + " to stop"));
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw ApplicationFailure.newFailure("interrupted", EsFailures.UNREACHABLE);
+      }
+    }
+    return running;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -422,6 +422,37 @@ class ElasticsearchAdapterTest {
   }
 
   @Test
+  void deletingAnIndexAReindexWritesIntoCancelsTheReindexFirst() throws Exception {
+    bulk("dc-src", 3000);
+    create("dc-dest");
+    // A reindex the release gave up on: still running on the cluster, slowly.
+    String taskId =
+        es.reindex(
+                b ->
+                    b.source(s -> s.index("dc-src"))
+                        .dest(d -> d.index("dc-dest"))
+                        .waitForCompletion(false)
+                        .requestsPerSecond(200L))
+            .task();
+    await(
+        "the reindex runs",
+        () -> {
+          try {
+            return reindexTasksInto("dc-dest").contains(taskId);
+          } catch (IOException e) {
+            return false;
+          }
+        });
+    ActionResult dropped =
+        adapter.deleteIndex(new DeleteIndexRequest("drop new", cluster, "dc-dest", null, false));
+    assertTrue(
+        dropped.output().startsWith("cancelled the reindex task(s) into it: " + taskId),
+        dropped.output());
+    assertEquals(List.of(), reindexTasksInto("dc-dest"));
+    assertFalse(es.indices().exists(e -> e.index("dc-dest")).value());
+  }
+
+  @Test
   void deleteIsRefusedWhileTheIndexServesAndIdempotent() throws IOException {
     create("dl-a");
     create("dl-b");
