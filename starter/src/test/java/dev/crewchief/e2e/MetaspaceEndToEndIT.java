@@ -451,18 +451,28 @@ class MetaspaceEndToEndIT {
   void forkingTheVmMovesTheElasticIpAndTerminatesTheOldInstance() throws Exception {
     String id = "release-metaspace-release-" + ENV + "-1.7.6";
     Crewchief.Result started =
-        cc.run(
-            "start",
-            "metaspace-release",
-            "--env",
-            ENV,
-            "--version",
-            "1.7.6",
-            "--strategy",
-            "fork-the-vm");
+        cc.run("start", "metaspace-release", "--env", ENV, "--version", "1.7.6");
     assertEquals(0, started.exit(), started.out() + "\nworker:\n" + worker.logText());
     cc.awaitStatus(id, "gate strategy: WAITING", 180);
-    assertEquals(0, cc.run("approve", id, "strategy", "--as", "bob", "-m", "db changes").exit());
+    // Nothing watched changed, so the review proposes in place; the releaser knows of
+    // infrastructure work and chooses to fork the VM, with the reason (without one: refused).
+    Crewchief.Result noReason =
+        cc.run("approve", id, "strategy", "--as", "bob", "--choice", "fork-the-vm");
+    assertEquals(1, noReason.exit(), noReason.out());
+    assertTrue(noReason.out().contains("needs the reason"), noReason.out());
+    assertEquals(
+        0,
+        cc.run(
+                "approve",
+                id,
+                "strategy",
+                "--as",
+                "bob",
+                "--choice",
+                "fork-the-vm",
+                "-m",
+                "the database server moves")
+            .exit());
     cc.awaitStatus(id, "gate confirmed-working: WAITING", 600);
     assertTrue(
         get(site()).contains(ms.get("METASPACE_READ_ONLY_TEXT")), "read-only during the fork");
@@ -504,7 +514,7 @@ class MetaspaceEndToEndIT {
             .name());
     assertFalse(get(site()).contains(ms.get("METASPACE_READ_ONLY_TEXT")), "read-only ended");
     String report = cc.run("report", id).out();
-    assertTrue(report.contains("fork-the-vm (proposed)"), report);
+    assertTrue(report.contains("fork-the-vm (instead of the proposed in-place)"), report);
     assertTrue(report.contains("move Elastic IP " + elasticIp), report);
     histories.replayAndKeep(id);
   }

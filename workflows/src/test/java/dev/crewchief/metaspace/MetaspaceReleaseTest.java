@@ -432,6 +432,27 @@ class MetaspaceReleaseTest {
   }
 
   @Test
+  void aStrategyGivenAtStartIsProposedWithTheReviewsRecommendationBeside(
+      TestWorkflowEnvironment env, WorkflowClient client) {
+    MetaspaceRelease wf =
+        start(
+            client,
+            "1.7.6",
+            MetaspaceFixtures.site(null, null, "elasticsearch"),
+            null,
+            "fork-the-vm");
+    GateView g = awaitGate(env, wf, MetaspaceRelease.STRATEGY_GATE);
+    assertEquals("fork-the-vm", g.proposed());
+    assertTrue(g.description().contains("Recommended strategy: in-place"), g.description());
+    assertTrue(
+        g.description()
+            .contains(
+                "started with --strategy fork-the-vm (instead of the recommended" + " in-place)"),
+        g.description());
+    WorkflowStub.fromTyped(wf).cancel();
+  }
+
+  @Test
   void aWebUiSignalMayCarryTheChoice(TestWorkflowEnvironment env, WorkflowClient client) {
     MetaspaceRelease wf = start(client, "1.7.6");
     awaitGate(env, wf, MetaspaceRelease.STRATEGY_GATE);
