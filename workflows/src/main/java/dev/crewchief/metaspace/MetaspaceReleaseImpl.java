@@ -536,12 +536,20 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
                         false,
                         s.dry)));
     String newName = "metaspace-" + version;
-    // Registered before the launch: a copy launched half-way is not left running.
+    // Registered before the launch, so that a launch that failed half-way is accounted for: its
+    // copy may exist (the launch is idempotent by client token) without the release knowing its
+    // id, and the rollback then says what to look for instead of claiming it undid everything.
     String[] launched = new String[1];
     release.onRollback(
         "terminate the new instance",
         () -> {
           if (launched[0] == null) {
+            release.leftUndone(
+                "the copy's launch did not finish: terminate any instance launched from image "
+                    + image.id()
+                    + " with client token "
+                    + s.releaseId()
+                    + " (turn its termination protection off first)");
             return;
           }
           release.step(

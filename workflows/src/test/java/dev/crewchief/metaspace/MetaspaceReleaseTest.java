@@ -886,6 +886,31 @@ class MetaspaceReleaseTest {
   }
 
   @Test
+  void aLaunchThatFailedIsLeftByHandNamingItsClientToken(
+      TestWorkflowEnvironment env, WorkflowClient client) {
+    changedFiles = List.of(ENGINE_MIGRATION);
+    when(ec2.launchLike(any()))
+        .thenThrow(
+            ApplicationFailure.newNonRetryableFailure(
+                "InsufficientInstanceCapacity", "AwsRequestRefused"));
+    MetaspaceRelease wf = start(client, "1.7.6");
+    awaitGate(env, wf, "strategy");
+    approve(env, wf, "strategy", null, "");
+    ReleaseProgress p = failed(wf);
+    assertEquals(ReleaseStatus.ROLLBACK_INCOMPLETE, p.status(), steps(p));
+    assertTrue(
+        p.notes().stream()
+            .anyMatch(
+                n ->
+                    n.contains(
+                        "terminate any instance launched from image ami-1 with client token"
+                            + " release-metaspace-release-prod-1.7.6")),
+        p.notes().toString());
+    verify(admin).post(argThat(q -> q.jsonBody().equals("{\"readOnly\": false}")));
+    verify(ec2, never()).terminateInstance(any());
+  }
+
+  @Test
   void aConfiguredDelayTerminatesTheOldVmDaysLater(
       TestWorkflowEnvironment env, WorkflowClient client) {
     changedFiles = List.of(ENGINE_MIGRATION);
