@@ -164,6 +164,34 @@ class DecisionSignatureTest {
   }
 
   @Test
+  void aChoiceIsSignedWithTheDecisionAndCannotBeSwappedForAnother() throws Exception {
+    Path key = KEYS.get(KeyType.values()[0]);
+    byte[] reindex =
+        DecisionSignature.message(
+            "release-metaspace-release-prod-1.7.6",
+            "strategy",
+            "APPROVE",
+            "alice",
+            AT,
+            "reindex-before-deployment");
+    // Without a choice the message is exactly the one of a decision before choices existed.
+    assertArrayEquals(
+        DecisionSignature.message(
+            "release-metaspace-release-prod-1.7.6", "strategy", "APPROVE", "alice", AT),
+        DecisionSignature.message(
+            "release-metaspace-release-prod-1.7.6", "strategy", "APPROVE", "alice", AT, null));
+    String signature = sign(key, reindex, "crewchief");
+    assertNull(DecisionSignature.check(signature, reindex, publicLine(key)));
+    for (String other : new String[] {"in-place", null}) {
+      byte[] swapped =
+          DecisionSignature.message(
+              "release-metaspace-release-prod-1.7.6", "strategy", "APPROVE", "alice", AT, other);
+      assertNotNull(DecisionSignature.check(signature, swapped, publicLine(key)));
+      assertTrue(!sshKeygenAccepts(signature, swapped), "ssh-keygen refuses it too");
+    }
+  }
+
+  @Test
   void aSignatureByAnotherKeyNamesBothKeys() throws Exception {
     Path alice = KEYS.get(KeyType.ED25519);
     Path mallory = KEYS.get(KeyType.ECDSA256);
