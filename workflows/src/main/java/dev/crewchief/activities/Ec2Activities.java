@@ -105,4 +105,33 @@ public interface Ec2Activities {
    */
   @ActivityMethod(name = "Ec2.terminateInstance")
   ActionResult terminateInstance(InstanceRequest request);
+
+  /**
+   * Launches {@code count} instances of an image, as the runbook's {@code bin/deploy} does: type,
+   * name, instance profile, user data (cloud-init; plain text, the adapter encodes it) and tags.
+   * {@code clientToken} makes a retry find the instances of the first attempt instead of launching
+   * more (with {@code count} above 1 the adapter suffixes it per instance). Each instance is named
+   * {@code name} when {@code count} is 1, else {@code name1..nameN}.
+   */
+  record LaunchRequest(
+      String step,
+      Aws aws,
+      String name,
+      String imageId,
+      String instanceType,
+      int count,
+      String iamInstanceProfile,
+      String userData,
+      Map<String, String> tags,
+      String clientToken,
+      boolean dryRun) {}
+
+  @ActivityMethod(name = "Ec2.launch")
+  List<Instance> launch(LaunchRequest request);
+
+  /** Instances not terminated whose tags include every one of {@code tags}. */
+  record FindRequest(String step, Aws aws, Map<String, String> tags) {}
+
+  @ActivityMethod(name = "Ec2.findInstances")
+  List<Instance> findInstances(FindRequest request);
 }

@@ -113,4 +113,43 @@ public interface ElasticsearchActivities {
   /** Idempotent: an index already gone is success. */
   @ActivityMethod(name = "Elasticsearch.deleteIndex")
   ActionResult deleteIndex(DeleteIndexRequest request);
+
+  /**
+   * The cluster as its master sees it ({@code _cluster/health} and {@code _cat/nodes}): status, the
+   * nodes that joined, and which of {@code expectedNodes} (node names) are missing.
+   */
+  record HealthRequest(String step, Cluster cluster, List<String> expectedNodes) {}
+
+  record Health(
+      String cluster,
+      String status,
+      int nodes,
+      int dataNodes,
+      int unassignedShards,
+      List<String> nodeNames,
+      List<String> missing) {
+    public boolean complete() {
+      return missing == null || missing.isEmpty();
+    }
+  }
+
+  @ActivityMethod(name = "Elasticsearch.health")
+  Health health(HealthRequest request);
+
+  /**
+   * Heartbeats until every expected node has joined and the status is {@code wantStatus} (green, or
+   * yellow), or {@code limit} passes: then it returns the last health seen (the workflow decides
+   * what to replace), it does not fail.
+   */
+  record WaitHealthRequest(
+      String step,
+      Cluster cluster,
+      List<String> expectedNodes,
+      String wantStatus,
+      Duration pollEvery,
+      Duration limit,
+      boolean dryRun) {}
+
+  @ActivityMethod(name = "Elasticsearch.waitForHealth")
+  Health waitForHealth(WaitHealthRequest request);
 }

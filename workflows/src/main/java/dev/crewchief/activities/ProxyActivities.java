@@ -26,4 +26,25 @@ public interface ProxyActivities {
    */
   @ActivityMethod(name = "Proxy.probe")
   ActionResult probe(ProbeRequest request);
+
+  /**
+   * The ENCODE proxy switch: in {@code configPath} on the proxy host, every {@code from} (the old
+   * server's address) becomes {@code to}; the config is tested ({@code nginx.testCommand}) and
+   * nginx <em>reloaded</em> ({@code nginx.reloadCommand}). The adapter refuses, before touching
+   * anything, a reload command that would restart or stop nginx (type {@code RestartRefused}): a
+   * restart drops every connection. Then {@code probe} is watched until it settles; the result
+   * carries the measured downtime. Idempotent: already switched is success, not changed.
+   */
+  record UpstreamSwitchRequest(
+      String step,
+      HostRef host,
+      dev.crewchief.config.NginxConfig nginx,
+      String configPath,
+      String from,
+      String to,
+      SwitchProbe probe,
+      boolean dryRun) {}
+
+  @ActivityMethod(name = "Proxy.switchUpstream")
+  SwitchResult switchUpstream(UpstreamSwitchRequest request);
 }
