@@ -6,6 +6,7 @@ import dev.crewchief.activities.PostgresReplicationActivities;
 import dev.crewchief.activities.Progress;
 import dev.crewchief.adapters.io.ActivityIo;
 import dev.crewchief.adapters.secrets.SecretResolver;
+import dev.crewchief.adapters.ssh.ExecResult;
 import dev.crewchief.adapters.ssh.SshHosts;
 import io.temporal.activity.Activity;
 import io.temporal.failure.ApplicationFailure;
@@ -15,7 +16,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.regex.Matcher;
@@ -98,23 +98,19 @@ public final class PostgresReplicationActivitiesImpl implements PostgresReplicat
     // A server that does not answer may be one an earlier attempt stopped: the host side is
     // repeated (it is idempotent) and the restart brings it up as a standby.
     log.info("step '{}': turning {} into a standby and restarting it", r.step(), s.describe());
-    ActivityIo.heartbeat(
-        new Progress(0, 0, "", "restarting " + s.name() + " as a standby: " + s.restartCommand()));
     try (SshHosts.Connection c = ssh.lease(s.host())) {
-      ssh.execChecked(
+      onHost(
           c,
-          s.host(),
+          s,
           markerCommand(s),
-          COMMAND_TIMEOUT,
-          Map.of(),
-          "marking " + s.dataDir() + " for recovery");
-      ssh.execChecked(
+          "marking " + s.dataDir() + " for recovery",
+          new Progress(0, 0, "", "marking " + s.name() + " for recovery"));
+      onHost(
           c,
-          s.host(),
+          s,
           s.restartCommand(),
-          COMMAND_TIMEOUT,
-          Map.of(),
-          "restarting " + s.name() + " (" + s.restartCommand() + ")");
+          "restarting " + s.name() + " (" + s.restartCommand() + ")",
+          new Progress(0, 0, "", "restarting " + s.name() + " as a standby"));
     }
     RecoveryState after = awaitStandby(s, password);
     log.info("step '{}': {} is in recovery and refuses writes", r.step(), s.describe());
@@ -531,6 +527,26 @@ public final class PostgresReplicationActivitiesImpl implements PostgresReplicat
           .append(conf);
     }
     return cmd.toString();
+  }
+
+  /**
+   * Runs a command on the server's host, failing {@code RemoteCommandFailed} on a non-zero exit;
+   * heartbeats {@code progress} (not the command) while it runs.
+   */
+  private void onHost(SshHosts.Connection c, Server s, String command, String what, Progress p) {
+    ExecResult r = ssh.exec(c, command, COMMAND_TIMEOUT, p);
+    if (r.exitStatus() != 0) {
+      String out = (r.stderr().isBlank() ? r.stdout() : r.stderr()).strip();
+      throw ApplicationFailure.newFailure(
+          what
+              + " on "
+              + s.host().describe()
+              + " failed (exit "
+              + r.exitStatus()
+              + "): "
+              + (out.length() > 1500 ? "..." + out.substring(out.length() - 1500) : out),
+          "RemoteCommandFailed");
+    }
   }
 
   // ---------------------------------------------------------------- inputs

@@ -363,6 +363,8 @@ class PostgresReplicationAdapterTest {
     assertEquals(rowsWritten, count(portB));
     assertFalse(tryWrite(portA));
     assertTrue(isInRecovery(portA));
+    // A, a standby of B now, follows B onto its new timeline: B's rows arrive on A.
+    await(() -> count(portA) == rowsWritten, "B's rows on A");
     // Idempotent: B is reported as primary.
     RecoveryState again = repl.promote(new ServerRequest("promote", b, false));
     assertFalse(again.inRecovery());
