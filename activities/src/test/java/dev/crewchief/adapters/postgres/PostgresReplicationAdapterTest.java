@@ -401,6 +401,20 @@ class PostgresReplicationAdapterTest {
     assertFalse(cause.getOriginalMessage().contains(PASSWORD));
   }
 
+  @Test
+  @Order(9)
+  void enterRecoveryOnAStoppedServerBringsItUpAsAStandby() {
+    // What a retry finds when an earlier attempt's restart stopped the server and then failed.
+    as(BIN + "pg_ctl", "-D", base.resolve("a").toString(), "-m", "fast", "-w", "stop");
+    int restarts = restartsRun();
+    RecoveryState s = repl.enterRecovery(new ServerRequest("old-to-standby", a, false));
+    assertTrue(s.inRecovery());
+    assertFalse(s.acceptsWrites());
+    assertEquals(restarts + 1, restartsRun());
+    assertTrue(isInRecovery(portA));
+    assertFalse(tryWrite(portA));
+  }
+
   // ------------------------------------------------------------------ helpers
 
   static PostgresReplicationActivities stub(TestActivityEnvironment env) {
