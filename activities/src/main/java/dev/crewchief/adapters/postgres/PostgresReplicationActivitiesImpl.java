@@ -492,7 +492,7 @@ public final class PostgresReplicationActivitiesImpl implements PostgresReplicat
   }
 
   /** The idempotent shell command that marks the data directory for recovery. */
-  private static String markerCommand(Server s) {
+  static String markerCommand(Server s) {
     String dir = s.dataDir().replaceAll("/+$", "");
     if (isSignalMode(s)) {
       String signal = q(dir + "/standby.signal");

@@ -415,6 +415,57 @@ class PostgresReplicationAdapterTest {
     assertFalse(tryWrite(portA));
   }
 
+  @Test
+  @Order(10)
+  void theRecoveryConfMarkerRenamesRecoveryDoneAndSetsPrimaryConninfoOnce() throws Exception {
+    // The 9.x mode's host command, run by a real shell on a data directory of that layout.
+    Path dir = Files.createTempDirectory(secretDir, "pg93-");
+    Files.writeString(
+        dir.resolve("recovery.done"),
+        "standby_mode = 'on'\nprimary_conninfo = 'host=old'\ntrigger_file = '/tmp/x'\n");
+    Server old =
+        new Server(
+            "old",
+            a.host(),
+            a.jdbcUrl(),
+            a.user(),
+            a.passwordRef(),
+            dir.toString(),
+            "recovery.conf",
+            "true",
+            "host=10.0.0.2 port=5432 user=repl");
+    String cmd = PostgresReplicationActivitiesImpl.markerCommand(old);
+    Sandbox.run("sh", "-c", cmd);
+    Sandbox.run("sh", "-c", cmd);
+    assertFalse(Files.exists(dir.resolve("recovery.done")));
+    assertEquals(
+        List.of(
+            "standby_mode = 'on'",
+            "trigger_file = '/tmp/x'",
+            "primary_conninfo = 'host=10.0.0.2 port=5432 user=repl'"),
+        Files.readAllLines(dir.resolve("recovery.conf")));
+    // Neither file: the step says what is missing.
+    Path empty = Files.createTempDirectory(secretDir, "pg93-empty-");
+    Server none =
+        new Server(
+            "none",
+            a.host(),
+            a.jdbcUrl(),
+            a.user(),
+            a.passwordRef(),
+            empty.toString(),
+            "recovery.conf",
+            "true",
+            null);
+    Process p =
+        new ProcessBuilder("sh", "-c", PostgresReplicationActivitiesImpl.markerCommand(none))
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertEquals(3, p.waitFor());
+    assertTrue(out.contains("neither recovery.conf nor recovery.done"), out);
+  }
+
   // ------------------------------------------------------------------ helpers
 
   static PostgresReplicationActivities stub(TestActivityEnvironment env) {
