@@ -225,6 +225,7 @@ class PostgresReplicationAdapterTest {
     assertFalse(sb.acceptsWrites());
     assertNotNull(sb.replayLsn());
     assertTrue(sb.walReceiver().startsWith("streaming"), sb.walReceiver());
+    assertFalse((sa + " " + sb).contains(PASSWORD));
     // Read back: a write on B fails, rows written on A arrive on B.
     assertFalse(tryWrite(portB));
     writeRows(portA, 200);
@@ -345,6 +346,7 @@ class PostgresReplicationAdapterTest {
       env.close();
     }
     assertFalse(beats.isEmpty());
+    assertFalse(beats.toString().contains(PASSWORD));
     assertTrue(beats.get(beats.size() - 1).message().contains("A replay "), beats.toString());
     // Read back: B has every row A took.
     assertEquals(rowsWritten, count(portB));
