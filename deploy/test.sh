@@ -12,7 +12,8 @@ for pkg_bin in openssh-server:/usr/sbin/sshd openssh-client:/usr/bin/ssh-keygen 
   supervisor:/usr/bin/supervisord sqlite3:/usr/bin/sqlite3 curl:/usr/bin/curl python3-venv:/usr/lib/python3.11/venv \
   procps:/usr/bin/pgrep chromium:/usr/bin/chromium postgresql:/usr/lib/postgresql/15/bin/initdb \
   podman:/usr/bin/podman runc:/usr/sbin/runc catatonit:/usr/bin/catatonit busybox-static:/bin/busybox \
-  docker-registry:/usr/bin/docker-registry apache2-utils:/usr/bin/htpasswd openssl:/usr/bin/openssl; do
+  docker-registry:/usr/bin/docker-registry apache2-utils:/usr/bin/htpasswd openssl:/usr/bin/openssl \
+  cron:/usr/bin/crontab; do
   pkg=${pkg_bin%%:*}; path=${pkg_bin#*:}
   [ -e "$path" ] || need+=("$pkg")
 done
