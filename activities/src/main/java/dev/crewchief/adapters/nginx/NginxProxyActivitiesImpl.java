@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * connections finish). After a reload the old workers keep serving the old config until they exit,
  * so the switch waits for them before it reports done. A switch with a probe is watched while it
  * happens and reports the downtime it caused (see {@link SwitchWatch} for what that means for each
- * kind of switch).
+ * kind of switch). The upstream switch edits a proxy config the adapter did not write (the old
+ * server's address replaced by the new one's) and refuses any reload command that would restart or
+ * stop nginx.
  */
 public final class NginxProxyActivitiesImpl implements ProxyActivities {
   private static final Logger log = LoggerFactory.getLogger(NginxProxyActivitiesImpl.class);

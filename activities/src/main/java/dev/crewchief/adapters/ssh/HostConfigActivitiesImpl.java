@@ -374,6 +374,10 @@ public final class HostConfigActivitiesImpl implements HostConfigActivities {
           }
           byte[] chunk = Base64.getMimeDecoder().decode(parts.length > 1 ? parts[1].strip() : "");
           int end = lastNewline(chunk);
+          if (end < 0 && chunk.length >= CHUNK_BYTES) {
+            // One line longer than a whole read: taken as it is, so that the log moves on.
+            end = chunk.length - 1;
+          }
           // Only whole lines count: the last one may still be being written.
           if (end >= 0) {
             String[] got = new String(chunk, 0, end, StandardCharsets.UTF_8).split("\n", -1);
@@ -391,7 +395,7 @@ public final class HostConfigActivitiesImpl implements HostConfigActivities {
             }
             offset += end + 1;
           }
-          more = offset + (chunk.length - (end + 1)) < size && chunk.length >= CHUNK_BYTES;
+          more = chunk.length >= CHUNK_BYTES;
         }
         ActivityIo.heartbeat(
             new Progress(lines, 0, "lines", "following " + r.path() + " for step " + r.step()));
