@@ -13,7 +13,7 @@ for pkg_bin in openssh-server:/usr/sbin/sshd openssh-client:/usr/bin/ssh-keygen 
   procps:/usr/bin/pgrep chromium:/usr/bin/chromium postgresql:/usr/lib/postgresql/15/bin/initdb \
   podman:/usr/bin/podman runc:/usr/sbin/runc catatonit:/usr/bin/catatonit busybox-static:/bin/busybox \
   docker-registry:/usr/bin/docker-registry apache2-utils:/usr/bin/htpasswd openssl:/usr/bin/openssl \
-  cron:/usr/bin/crontab; do
+  cron:/usr/bin/crontab sudo:/usr/bin/sudo; do
   pkg=${pkg_bin%%:*}; path=${pkg_bin#*:}
   [ -e "$path" ] || need+=("$pkg")
 done

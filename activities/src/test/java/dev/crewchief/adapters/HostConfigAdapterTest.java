@@ -27,10 +27,16 @@ import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestActivityEnvironment;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -166,6 +172,83 @@ class HostConfigAdapterTest {
     assertFalse(e.changed());
     assertEquals(before, sandbox.commandsRun().size(), "nothing ran on the host");
     assertEquals("x=old\n", cat(file));
+  }
+
+  // --- with sudo (the sandbox user given passwordless sudo for a moment, by a sudoers file)
+
+  static final Path SUDOERS = Path.of("/etc/sudoers.d/crewchief-test-ccconfig");
+  static final String CRON_TARGET = "cccrontarget";
+
+  /** A command on this machine, as root (the test's user, as for the sandbox itself). */
+  static String local(String... cmd) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    return out;
+  }
+
+  static void grantSudo() throws IOException {
+    Files.writeString(SUDOERS, sandbox.user() + " ALL=(ALL) NOPASSWD: ALL\n");
+    Files.setPosixFilePermissions(SUDOERS, PosixFilePermissions.fromString("r--r-----"));
+  }
+
+  @Test
+  void aFileTheUserCannotWriteIsEditedWithSudoAndKeepsItsOwner() throws Exception {
+    Path etc = Files.createDirectories(sandbox.dir.resolve("etc-" + System.nanoTime()));
+    Path file = Files.writeString(etc.resolve("indexer.conf"), "indexer = on\n");
+    Files.setPosixFilePermissions(etc, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+    ReplaceRequest plain =
+        new ReplaceRequest(
+            "indexer off", host, file.toString(), "indexer = on", "indexer = off", false, false);
+    ReplaceRequest withSudo =
+        new ReplaceRequest(
+            "indexer off", host, file.toString(), "indexer = on", "indexer = off", true, false);
+
+    ApplicationFailure notWritable =
+        assertThrows(ApplicationFailure.class, () -> config.replaceInFile(plain));
+    assertEquals("HostAuth", notWritable.getType());
+    assertTrue(notWritable.isNonRetryable());
+    ApplicationFailure noSudo =
+        assertThrows(ApplicationFailure.class, () -> config.replaceInFile(withSudo));
+    assertEquals("HostAuth", noSudo.getType(), noSudo.getOriginalMessage());
+    assertTrue(noSudo.getOriginalMessage().contains("password"), noSudo.getOriginalMessage());
+    assertEquals("indexer = on\n", Files.readString(file));
+
+    grantSudo();
+    try {
+      Edit e = config.replaceInFile(withSudo);
+      assertTrue(e.changed());
+      assertEquals("indexer = off\n", Files.readString(file));
+      assertEquals("root", Files.getOwner(file).getName(), "still root's");
+      assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+      assertEquals("indexer = on\n", Files.readString(Path.of(e.backupPath())));
+      assertFalse(config.replaceInFile(withSudo).changed());
+    } finally {
+      Files.deleteIfExists(SUDOERS);
+    }
+  }
+
+  @Test
+  void anotherUsersCrontabIsEditedWithSudo() throws Exception {
+    local("userdel", CRON_TARGET);
+    local("useradd", "-M", "-s", "/usr/sbin/nologin", CRON_TARGET);
+    String line = "30 2 * * * /usr/local/bin/push-backup " + System.nanoTime();
+    CronRequest req = new CronRequest("backup cron", host, CRON_TARGET, line, false);
+    try {
+      ApplicationFailure noSudo =
+          assertThrows(ApplicationFailure.class, () -> config.ensureCronLine(req));
+      assertEquals("HostAuth", noSudo.getType(), noSudo.getOriginalMessage());
+      grantSudo();
+      assertEquals("added the line", config.ensureCronLine(req).output());
+      assertTrue(config.ensureCronLine(req).output().startsWith("unchanged"));
+      assertEquals(1, count(local("crontab", "-u", CRON_TARGET, "-l"), line));
+      assertEquals(0, count(run("crontab -l"), line), "not in the SSH user's own crontab");
+    } finally {
+      Files.deleteIfExists(SUDOERS);
+      local("crontab", "-u", CRON_TARGET, "-r");
+      local("userdel", CRON_TARGET);
+    }
   }
 
   // --- ensureCronLine

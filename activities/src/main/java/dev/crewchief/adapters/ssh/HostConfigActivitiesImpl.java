@@ -46,6 +46,8 @@ public final class HostConfigActivitiesImpl implements HostConfigActivities {
 
   private static final int CHANGED_MEANWHILE = 5;
 
+  private static final int NOT_WRITABLE = 6;
+
   /** Lines of a log kept for the result's tail and an error's context. */
   static final int CONTEXT_LINES = 5;
 
@@ -144,10 +146,22 @@ public final class HostConfigActivitiesImpl implements HostConfigActivities {
       // edit finds nothing to change and leaves it alone). A file changed since it was read is not
       // overwritten with an edit of its old text.
       String f = q(real);
+      // Without sudo, a file the user cannot write is not replaced through a directory it can
+      // write: that would hand the file to the user.
+      String writable =
+          r.sudo()
+              ? ""
+              : "[ -w \"$f\" ] || { echo "
+                  + q(r.path() + " is not writable by " + r.host().user())
+                  + " >&2; exit "
+                  + NOT_WRITABLE
+                  + "; }; ";
       String write =
           "f="
               + f
-              + "; [ \"$("
+              + "; "
+              + writable
+              + "[ \"$("
               + sudo
               + "sha256sum -- \"$f\" | cut -d' ' -f1)\" = "
               + sha256(before)
@@ -551,6 +565,10 @@ public final class HostConfigActivitiesImpl implements HostConfigActivities {
     }
     if (res.exitStatus() == ToolMissing.EXIT) {
       throw ToolMissing.failure(host, what, err, Map.of());
+    }
+    if (res.exitStatus() == NOT_WRITABLE) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          on + ": " + err + ": edit it with sudo (the step's sudo setting)", "HostAuth");
     }
     if (res.exitStatus() == MISSING) {
       throw ApplicationFailure.newNonRetryableFailure(
