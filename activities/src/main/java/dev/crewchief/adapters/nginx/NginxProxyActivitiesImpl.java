@@ -418,8 +418,7 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
     } finally {
       client.close();
     }
-    TextReplacement t =
-        TextReplacement.of(new String(before, StandardCharsets.UTF_8), r.from(), r.to());
+    TextReplacement t = TextReplacement.of(TextReplacement.utf8(before, path), r.from(), r.to());
     if (!t.changes()) {
       if (t.to() == 0) {
         throw ApplicationFailure.newNonRetryableFailure(

@@ -10,9 +10,6 @@ import dev.crewchief.adapters.io.ActivityIo;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.failure.ApplicationFailure;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -117,7 +114,7 @@ public final class HostConfigActivitiesImpl implements HostConfigActivities {
       String[] parts = got.stdout().split("\n", 2);
       String real = parts[0].strip();
       byte[] before = Base64.getMimeDecoder().decode(parts.length > 1 ? parts[1].strip() : "");
-      String text = utf8(before, r.path());
+      String text = TextReplacement.utf8(before, r.path());
       TextReplacement t = TextReplacement.of(text, r.from(), r.to());
       String backup = backupName(real, r.step());
       if (!t.changes()) {
@@ -209,19 +206,6 @@ public final class HostConfigActivitiesImpl implements HostConfigActivities {
             ? String.valueOf(clock.millis())
             : step.replaceAll("[^A-Za-z0-9._-]", "-");
     return path + ".crewchief-" + tag;
-  }
-
-  private static String utf8(byte[] bytes, String path) {
-    try {
-      return StandardCharsets.UTF_8
-          .newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
-    } catch (CharacterCodingException e) {
-      throw invalid(path + " is not UTF-8 text: edit it by another means");
-    }
   }
 
   // ---------------------------------------------------------------------------------------------

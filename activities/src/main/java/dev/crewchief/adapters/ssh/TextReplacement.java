@@ -1,5 +1,11 @@
 package dev.crewchief.adapters.ssh;
 
+import io.temporal.failure.ApplicationFailure;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
 /**
  * Every {@code from} in a text becomes {@code to}, idempotently. When {@code to} contains {@code
  * from} (a port 808 becoming 8080), a plain replace would find {@code from} again in its own result
@@ -47,5 +53,23 @@ public record TextReplacement(int from, int to, String result) {
   /** There was something to replace. */
   public boolean changes() {
     return from > 0;
+  }
+
+  /**
+   * A file's bytes as text, for an edit: only UTF-8, since a file decoded with replacement
+   * characters would be written back altered where nothing was to change ({@code InvalidInput}).
+   */
+  public static String utf8(byte[] bytes, String path) {
+    try {
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          path + " is not UTF-8 text: edit it by another means", "InvalidInput");
+    }
   }
 }
