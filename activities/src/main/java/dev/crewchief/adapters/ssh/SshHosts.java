@@ -558,9 +558,24 @@ public final class SshHosts implements AutoCloseable {
    * short commands that measure it.
    */
   public ExecResult exec(Connection client, String command, Duration timeout, Object heartbeat) {
+    return exec(client, command, null, timeout, heartbeat);
+  }
+
+  /**
+   * As {@link #exec(Connection, String, Duration, Object)}, with {@code stdin} (null: none) written
+   * to the command's standard input, then closed: content that would be too long, or not safe, to
+   * pass in the command line (a file's new text).
+   */
+  public ExecResult exec(
+      Connection client, String command, byte[] stdin, Duration timeout, Object heartbeat) {
     boolean done = false;
     try (Session session = client.startSession()) {
       Session.Command cmd = session.exec(command);
+      if (stdin != null) {
+        try (java.io.OutputStream in = cmd.getOutputStream()) {
+          in.write(stdin);
+        }
+      }
       // Both streams are drained on their own threads so that this one keeps heartbeating while
       // the command runs: a worker killed mid-command is then noticed within the heartbeat
       // timeout instead of the whole start-to-close timeout.
