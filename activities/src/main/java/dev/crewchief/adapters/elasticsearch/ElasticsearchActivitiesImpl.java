@@ -7,6 +7,7 @@ import co.elastic.clients.elasticsearch._types.HealthStatus;
 import co.elastic.clients.elasticsearch._types.mapping.TypeMapping;
 import co.elastic.clients.elasticsearch._types.query_dsl.Query;
 import co.elastic.clients.elasticsearch.cat.indices.IndicesRecord;
+import co.elastic.clients.elasticsearch.cat.nodes.NodesRecord;
 import co.elastic.clients.elasticsearch.cluster.HealthResponse;
 import co.elastic.clients.elasticsearch.indices.get_mapping.IndexMappingRecord;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -22,10 +23,14 @@ import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
 import java.io.StringReader;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -49,7 +54,15 @@ import org.slf4j.LoggerFactory;
  * release that is given up drops the destination index in its rollback).
  *
  * <p>Dry runs send no request at all (so they neither change anything nor read the secret): they
- * check the inputs and say what the real call would send.
+ * check the inputs and say what the real call would send. The exception is {@code waitForHealth},
+ * whose rehearsal is one read of the health (as {@code health}, which changes nothing) without the
+ * wait: a dry run of a node replacement shows where the cluster stands.
+ *
+ * <p>{@code waitForHealth} polls {@code _cluster/health} and {@code _cat/nodes} every {@code
+ * pollEvery}, heartbeating a {@link Progress} of expected nodes joined, and ends at the limit with
+ * the last health seen; answers of an unreachable cluster or of one electing a master (503) are
+ * waited out like a status short of the one wanted. A retried attempt counts its limit from when
+ * the activity was first scheduled.
  */
 public final class ElasticsearchActivitiesImpl implements ElasticsearchActivities, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ElasticsearchActivitiesImpl.class);
@@ -57,6 +70,7 @@ public final class ElasticsearchActivitiesImpl implements ElasticsearchActivitie
   // Server-side wait per cluster health request; each answer (or 408) is followed by a heartbeat.
   private static final String HEALTH_WAIT = "10s";
   private static final int FAILURES_SHOWN = 3;
+  private static final String ALL = "_all";
   private static final ObjectMapper JSON = new ObjectMapper();
   // What Elasticsearch accepts as an index or alias name (lowercase, none of \/*?"<>|,# and
   // space, not starting with -_+), without date math; patterns (status) may also hold * and ,.
@@ -603,11 +617,16 @@ public final class ElasticsearchActivitiesImpl implements ElasticsearchActivitie
   @Override
   public ActionResult setReplicas(ReplicasRequest r) {
     Cluster c = cluster(r.cluster(), r.step());
-    String index = name(r.index(), "index", r.step());
+    // _all as in the runbook's "PUT _all/_settings": every open or closed index, none hidden.
+    String index =
+        r.index() != null && r.index().strip().equals(ALL)
+            ? ALL
+            : name(r.index(), "index", r.step());
     if (r.replicas() < 0) {
       throw invalid("step " + r.step() + " asks for " + r.replicas() + " replicas: give 0 or more");
     }
     String n = Integer.toString(r.replicas());
+    String what = index.equals(ALL) ? "all indices" : index;
     String action =
         "PUT "
             + c.url()
@@ -620,43 +639,90 @@ public final class ElasticsearchActivitiesImpl implements ElasticsearchActivitie
       return new ActionResult(
           action,
           true,
-          "would set the replicas of " + index + " to " + n + ", then wait for health yellow");
+          "would set the replicas of " + what + " to " + n + ", then wait for health yellow");
     }
     ElasticsearchClient es = clients.client(c, r.step());
-    String before = replicas(es, c, index);
-    if (!n.equals(before)) {
+    Map<String, String> before = replicas(es, c, index);
+    boolean change = before.values().stream().anyMatch(v -> !n.equals(v));
+    if (change) {
       call(
           c,
-          "set the replicas of " + index,
-          () -> es.indices().putSettings(p -> p.index(index).settings(s -> s.numberOfReplicas(n))));
+          "set the replicas of " + what,
+          () ->
+              es.indices()
+                  .putSettings(
+                      p ->
+                          p.index(index)
+                              .expandWildcards(ExpandWildcard.Open, ExpandWildcard.Closed)
+                              .settings(s -> s.numberOfReplicas(n))));
     }
     String health = waitForYellow(es, c, index);
-    String after = replicas(es, c, index);
-    if (!n.equals(after)) {
+    Map<String, String> after = replicas(es, c, index);
+    Map<String, String> wrong = new TreeMap<>(after);
+    wrong.values().removeIf(n::equals);
+    if (!wrong.isEmpty()) {
       throw ApplicationFailure.newNonRetryableFailure(
-          index + " has " + after + " replicas right after they were set to " + n,
+          "replicas read back right after they were set to " + n + " for " + what + ": " + wrong,
           EsFailures.INVALID_INPUT);
     }
-    log.info("step '{}': replicas of {}: {} -> {}, health {}", r.step(), index, before, n, health);
+    log.info(
+        "step '{}': replicas of {}: {} -> {}, health {}",
+        r.step(),
+        what,
+        describe(before),
+        n,
+        health);
     return new ActionResult(
-        action, false, "replicas of " + index + ": " + before + " -> " + n + ", health " + health);
+        action,
+        false,
+        "replicas of "
+            + what
+            + ": "
+            + describe(before)
+            + " -> "
+            + n
+            + (index.equals(ALL) ? " (" + after.size() + " indices)" : "")
+            + (change ? "" : ", unchanged")
+            + ", health "
+            + health);
   }
 
-  private static String replicas(ElasticsearchClient es, Cluster c, String index) {
+  /**
+   * The replicas of each index {@code target} (a name, an alias or {@code _all}) stands for, by
+   * concrete index name; {@code _all} on a cluster without indices is empty.
+   */
+  private static Map<String, String> replicas(ElasticsearchClient es, Cluster c, String target) {
     return call(
         c,
-        "read the settings of " + index,
+        "read the settings of " + target,
         () -> {
-          co.elastic.clients.elasticsearch.indices.IndexState s =
-              es.indices().getSettings(g -> g.index(index)).get(index);
-          if (s == null || s.settings() == null) {
-            return null;
-          }
-          var settings = s.settings();
-          return settings.index() != null && settings.index().numberOfReplicas() != null
-              ? settings.index().numberOfReplicas()
-              : settings.numberOfReplicas();
+          Map<String, String> out = new TreeMap<>();
+          es.indices()
+              .getSettings(
+                  g -> g.index(target).expandWildcards(ExpandWildcard.Open, ExpandWildcard.Closed))
+              .result()
+              .forEach(
+                  (name, s) -> {
+                    var settings = s.settings();
+                    String value =
+                        settings == null
+                            ? null
+                            : settings.index() != null
+                                    && settings.index().numberOfReplicas() != null
+                                ? settings.index().numberOfReplicas()
+                                : settings.numberOfReplicas();
+                    out.put(name, value);
+                  });
+          return out;
         });
+  }
+
+  /** One number when all indices agree ("1"), else each index with its own ("{a=1, b=2}"). */
+  private static String describe(Map<String, String> replicas) {
+    var distinct = new TreeSet<>(replicas.values().stream().map(String::valueOf).toList());
+    return distinct.isEmpty()
+        ? "no index"
+        : distinct.size() == 1 ? distinct.first() : replicas.toString();
   }
 
   /** Waits (no deadline of its own: the activity's timeout is the limit) for yellow or green. */
@@ -687,6 +753,188 @@ public final class ElasticsearchActivitiesImpl implements ElasticsearchActivitie
       ActivityIo.heartbeat(
           new Progress(0, 0, "", "waiting for index " + index + " to be at least yellow"));
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // health, waitForHealth
+
+  @Override
+  public Health health(HealthRequest r) {
+    Cluster c = cluster(r.cluster(), r.step());
+    List<String> expected = expectedNodes(r.expectedNodes(), r.step());
+    Health h = readHealth(clients.client(c, r.step()), c, expected);
+    log.info("step '{}': {}: {}", r.step(), c.describe(), describe(h, expected));
+    return h;
+  }
+
+  @Override
+  public Health waitForHealth(WaitHealthRequest r) {
+    Cluster c = cluster(r.cluster(), r.step());
+    List<String> expected = expectedNodes(r.expectedNodes(), r.step());
+    String want = wantStatus(r.wantStatus(), r.step());
+    Duration limit = r.limit();
+    if (limit == null || limit.isNegative()) {
+      throw invalid(
+          "step " + r.step() + " gives limit " + limit + ": give how long to wait, such as PT10M");
+    }
+    Duration poll =
+        r.pollEvery() == null || r.pollEvery().isZero() || r.pollEvery().isNegative()
+            ? DEFAULT_POLL
+            : r.pollEvery();
+    ElasticsearchClient es = clients.client(c, r.step());
+    if (r.dryRun()) {
+      // A read changes nothing: the rehearsal shows where the cluster stands, without waiting.
+      Health h = readHealth(es, c, expected);
+      log.info("step '{}': dry run, {} now: {}", r.step(), c.describe(), describe(h, expected));
+      return h;
+    }
+    Instant deadline = deadline(limit);
+    Health last = null;
+    ApplicationFailure unreachable = null;
+    while (true) {
+      try {
+        last = readHealth(es, c, expected);
+        unreachable = null;
+      } catch (ApplicationFailure f) {
+        // While nodes come and go, a master election answers 503 for a few seconds: that is
+        // the state being waited out, not a reason to give up.
+        if (!EsFailures.UNREACHABLE.equals(f.getType())) {
+          throw f;
+        }
+        unreachable = f;
+        log.info("step '{}': health of {} not read: {}", r.step(), c.describe(), f.getMessage());
+      }
+      boolean done = unreachable == null && last.complete() && rank(last.status()) >= rank(want);
+      String message =
+          unreachable != null
+              ? "health not read (" + shorten(unreachable.getOriginalMessage()) + ")"
+              : describe(last, expected) + (done ? "" : ", want " + want);
+      int joined = last == null ? 0 : expected.size() - last.missing().size();
+      ActivityIo.heartbeat(
+          expected.isEmpty()
+              ? new Progress(last == null ? 0 : last.nodes(), 0, "nodes", message)
+              : new Progress(joined, expected.size(), "nodes", message));
+      if (done) {
+        log.info("step '{}': {}: {}", r.step(), c.describe(), message);
+        return last;
+      }
+      Duration left = Duration.between(Instant.now(), deadline);
+      if (left.isNegative() || left.isZero()) {
+        if (last == null) {
+          throw unreachable; // not one answer within the limit: retried like any unreachable call
+        }
+        log.warn(
+            "step '{}': {} not {} within {}: {}{}",
+            r.step(),
+            c.describe(),
+            want,
+            limit,
+            describe(last, expected),
+            unreachable == null ? "" : " (last answer; now unreachable)");
+        return last;
+      }
+      try {
+        Thread.sleep(Math.max(1, Math.min(poll.toMillis(), left.toMillis())));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw Activity.wrap(e);
+      }
+    }
+  }
+
+  /**
+   * When the wait ends: {@code limit} from now, or, for a retried attempt, from when the workflow
+   * scheduled the activity, so that retries do not stretch the wait the workflow asked for.
+   */
+  private static Instant deadline(Duration limit) {
+    Instant from = Instant.now();
+    try {
+      var info = Activity.getExecutionContext().getInfo();
+      if (info.getAttempt() > 1 && info.getScheduledTimestamp() > 0) {
+        from = Instant.ofEpochMilli(info.getScheduledTimestamp());
+      }
+    } catch (IllegalStateException notInActivity) {
+      // Called directly (tools, tests): the limit counts from now.
+    }
+    return from.plus(limit);
+  }
+
+  /** {@code _cluster/health} and {@code _cat/nodes}, both answered by the elected master. */
+  private static Health readHealth(ElasticsearchClient es, Cluster c, List<String> expected) {
+    HealthResponse h = call(c, "read the cluster health", () -> es.cluster().health());
+    List<String> names =
+        call(
+            c,
+            "list the nodes",
+            () ->
+                es.cat().nodes().valueBody().stream()
+                    .map(NodesRecord::name)
+                    .filter(Objects::nonNull)
+                    .sorted()
+                    .toList());
+    List<String> missing = expected.stream().filter(e -> !names.contains(e)).toList();
+    return new Health(
+        h.clusterName(),
+        h.status().jsonValue(),
+        h.numberOfNodes(),
+        h.numberOfDataNodes(),
+        h.unassignedShards(),
+        names,
+        missing);
+  }
+
+  private static String describe(Health h, List<String> expected) {
+    return "cluster "
+        + h.cluster()
+        + " "
+        + h.status()
+        + ", "
+        + h.nodes()
+        + " nodes "
+        + h.nodeNames()
+        + (expected.isEmpty()
+            ? ""
+            : ", "
+                + (expected.size() - h.missing().size())
+                + " of "
+                + expected.size()
+                + " expected joined"
+                + (h.missing().isEmpty() ? "" : ", missing " + h.missing()))
+        + (h.unassignedShards() == 0 ? "" : ", " + h.unassignedShards() + " unassigned shards");
+  }
+
+  private static List<String> expectedNodes(List<String> nodes, String step) {
+    if (nodes == null) {
+      return List.of();
+    }
+    TreeSet<String> seen = new TreeSet<>();
+    List<String> out = new ArrayList<>();
+    for (String n : nodes) {
+      if (n == null || n.isBlank()) {
+        throw invalid("step " + step + " expects a node without a name: give node names");
+      }
+      if (seen.add(n.strip())) {
+        out.add(n.strip());
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  private static String wantStatus(String want, String step) {
+    String w = want == null ? "green" : want.strip().toLowerCase(Locale.ROOT);
+    if (!w.equals("green") && !w.equals("yellow")) {
+      throw invalid("step " + step + " waits for status '" + want + "': give green or yellow");
+    }
+    return w;
+  }
+
+  /** red < yellow < green: a wait for yellow is also over at green. */
+  private static int rank(String status) {
+    return switch (status == null ? "" : status.toLowerCase(Locale.ROOT)) {
+      case "green" -> 2;
+      case "yellow" -> 1;
+      default -> 0;
+    };
   }
 
   // ---------------------------------------------------------------------------------------------
