@@ -16,6 +16,7 @@ import dev.crewchief.activities.IamActivities.RotateRequest;
 import dev.crewchief.activities.IamActivities.Rotation;
 import dev.crewchief.activities.IamActivities.ValidateRequest;
 import dev.crewchief.activities.IamActivities.Validation;
+import dev.crewchief.activities.Progress;
 import dev.crewchief.adapters.Sandbox;
 import dev.crewchief.adapters.secrets.SecretResolver;
 import dev.crewchief.adapters.ssh.SshHosts;
@@ -239,5 +240,41 @@ class IamAdapterTest {
         "[b]\naws_access_key_id = N\naws_secret_access_key = T\n[c]\ny = 2\n",
         CredentialsFiles.withKey(
             "[b]\naws_access_key_id = ID\naws_secret_access_key = S\n[c]\ny = 2\n", "b", "N", "T"));
+  }
+
+  @Test
+  void aKeyAnEarlierAttemptMadeButDidNotInstallIsReplaced() throws Exception {
+    // The attempt before died between CreateAccessKey and UpdateAccessKey: two ACTIVE keys, the
+    // file still on the old one, and its last heartbeat naming the key it made.
+    String user = "encoded-" + UUID.randomUUID().toString().substring(0, 8);
+    iam.createUser(b -> b.userName(user));
+    String old = iam.createAccessKey(b -> b.userName(user)).accessKey().accessKeyId();
+    String orphan = iam.createAccessKey(b -> b.userName(user)).accessKey().accessKeyId();
+    Path file = credentials(old);
+    CredentialsFile target = new CredentialsFile(host, file.toString(), "encoded", sandbox.user());
+    env.setHeartbeatDetails(
+        new Progress(1, 3, "steps", "created " + orphan + " for " + user + ", installing"));
+
+    Rotation r = stub.rotateKey(new RotateRequest("rotate", aws, user, target, false));
+    assertNotEquals(orphan, r.newKeyId());
+    assertEquals(Map.of(old, "Active", r.newKeyId(), "Inactive"), keysOf(user));
+    assertEquals(r.newKeyId(), CredentialsFiles.key(Files.readString(file), "encoded").id());
+  }
+
+  @Test
+  void validatingAFileWithoutTheSectionFails() throws Exception {
+    Path file = credentials("AKIAUNUSEDUNUSED0002");
+    CredentialsFile target = new CredentialsFile(host, file.toString(), "absent", sandbox.user());
+    Ec2AdapterTest.assertFailure(
+        "KeyValidationFailed",
+        () -> stub.validateInstalledKey(new ValidateRequest("validate", aws, "x", target, false)));
+    CredentialsFile wrong = new CredentialsFile(host, file.toString(), "encoded", sandbox.user());
+    // The section's key is not a key AWS knows.
+    var f =
+        Ec2AdapterTest.assertFailure(
+            "KeyValidationFailed",
+            () ->
+                stub.validateInstalledKey(new ValidateRequest("validate", aws, "x", wrong, false)));
+    assertFalse(f.getOriginalMessage().contains("old-secret"));
   }
 }
