@@ -277,4 +277,23 @@ class IamAdapterTest {
                 stub.validateInstalledKey(new ValidateRequest("validate", aws, "x", wrong, false)));
     assertFalse(f.getOriginalMessage().contains("old-secret"));
   }
+
+  @Test
+  void aMissingFileIsMadeInAPrivateDirectory() throws Exception {
+    String user = "encoded-" + UUID.randomUUID().toString().substring(0, 8);
+    iam.createUser(b -> b.userName(user));
+    String only = iam.createAccessKey(b -> b.userName(user)).accessKey().accessKeyId();
+    Path file = sandbox.home().resolve(".aws-new-" + UUID.randomUUID()).resolve("credentials");
+    CredentialsFile target = new CredentialsFile(host, file.toString(), "encoded", sandbox.user());
+
+    Rotation r = stub.rotateKey(new RotateRequest("rotate", aws, user, target, false));
+    assertEquals(null, r.deletedKeyId());
+    assertEquals(Map.of(only, "Active", r.newKeyId(), "Inactive"), keysOf(user));
+    assertEquals(r.newKeyId(), CredentialsFiles.key(Files.readString(file), "encoded").id());
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+    assertEquals(
+        "rwx------",
+        PosixFilePermissions.toString(Files.getPosixFilePermissions(file.getParent())));
+    assertEquals(sandbox.user(), Files.getOwner(file).getName());
+  }
 }
