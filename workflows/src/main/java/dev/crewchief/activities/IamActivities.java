@@ -9,7 +9,9 @@ import java.util.List;
  * leaves the activity: a new key's secret is written straight to the host's credentials file, and
  * only key ids are returned.
  *
- * <p>Failure types: {@code AwsUnreachable} (retryable), {@code AwsAuth}, {@code AwsConfig}, {@code
+ * <p>Failure types: {@code AwsUnreachable}, {@code AwsThrottled} (retryable), {@code
+ * AwsAuthFailed}, {@code AwsRequestRefused}, {@code InvalidInput}, {@code SecretUnresolved} (as the
+ * shared AwsFailures has them), {@code SshUnreachable} and the other SSH types, {@code
  * IamNoSuchUser}, {@code IamKeyLimit} (two keys and neither inactive: non-retryable, says which key
  * to delete), {@code CredentialsFile} (the host file could not be written or read back), {@code
  * KeyValidationFailed}.

@@ -6,9 +6,10 @@ import java.time.Instant;
 
 /**
  * S3 as the ENCODE release uses it: proving a base backup landed, and keeping the old server's
- * logs. Failure types: {@code AwsUnreachable} (retryable), {@code AwsAuth}, {@code AwsConfig},
- * {@code S3NoSuchBucket}, {@code BackupNotListed} (nothing new under the prefix: non-retryable),
- * {@code HostUnreachable}.
+ * logs. Failure types: {@code AwsUnreachable}, {@code AwsThrottled} (retryable), {@code
+ * AwsAuthFailed}, {@code AwsRequestRefused}, {@code InvalidInput}, {@code SecretUnresolved} (as the
+ * shared AwsFailures has them), {@code S3NoSuchBucket}, {@code BackupNotListed} (nothing new under
+ * the prefix: non-retryable), {@code SshUnreachable} and the other SSH types.
  */
 @ActivityInterface
 public interface S3Activities {

@@ -26,6 +26,9 @@ import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sts.StsClient;
 
 /**
  * The AWS SDK clients of this worker: one per (service, region, endpoint, credential references),
@@ -91,6 +94,47 @@ public final class AwsClients implements AutoCloseable {
   /** The EC2 client for this target. */
   public Ec2Client ec2(Target target) {
     return client("ec2", target, Ec2Client::builder);
+  }
+
+  /** The IAM client for this target. */
+  public IamClient iam(Target target) {
+    return client("iam", target, IamClient::builder);
+  }
+
+  /** The STS client for this target. */
+  public StsClient sts(Target target) {
+    return client("sts", target, StsClient::builder);
+  }
+
+  /**
+   * The S3 client for this target; path-style addressing for an endpoint of its own (a test server
+   * on an IP address has no bucket subdomains).
+   */
+  public S3Client s3(Target target) {
+    boolean pathStyle = target != null && target.endpoint() != null && !target.endpoint().isBlank();
+    return client(
+        pathStyle ? "s3-path" : "s3", target, () -> S3Client.builder().forcePathStyle(pathStyle));
+  }
+
+  /**
+   * A new STS client of this target's region and endpoint that signs with {@code credentials}
+   * instead of the target's: for checking a key found elsewhere (a host's credentials file). Not
+   * kept (the key is not a reference, and must not be a map key); the caller closes it, which
+   * leaves the shared HTTP client open.
+   */
+  public StsClient stsWith(Target target, AwsCredentials credentials) {
+    URI endpoint = validate(target);
+    var b =
+        StsClient.builder()
+            .region(Region.of(target.region()))
+            .credentialsProvider(() -> credentials)
+            .httpClient(http)
+            .overrideConfiguration(
+                ClientOverrideConfiguration.builder().apiCallTimeout(apiCallTimeout).build());
+    if (endpoint != null) {
+      b.endpointOverride(endpoint);
+    }
+    return b.build();
   }
 
   /**

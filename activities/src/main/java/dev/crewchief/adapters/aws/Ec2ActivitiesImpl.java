@@ -6,9 +6,12 @@ import dev.crewchief.activities.Progress;
 import dev.crewchief.adapters.io.ActivityIo;
 import io.temporal.activity.Activity;
 import io.temporal.failure.ApplicationFailure;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -451,6 +454,173 @@ public final class Ec2ActivitiesImpl implements Ec2Activities {
       }
     }
     return found;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // launch, findInstances
+
+  @Override
+  public List<Instance> launch(LaunchRequest r) {
+    if (r.imageId() != null || !r.dryRun()) {
+      if (r.imageId() == null || !IMAGE_ID.matcher(r.imageId()).matches()) {
+        throw invalid(
+            "image id '" + r.imageId() + "' of step " + r.step() + " is not an ami-... id");
+      }
+    }
+    if (r.count() < 1 || r.count() > 20) {
+      throw invalid("step " + r.step() + " launches " + r.count() + " instances: give 1 to 20");
+    }
+    if (r.name() == null || r.name().isBlank() || r.name().length() > 250) {
+      throw invalid("step " + r.step() + " needs a Name for the instances (1-250 characters)");
+    }
+    if (r.instanceType() == null || !r.instanceType().matches("[a-z0-9-]+\\.[a-z0-9]+")) {
+      throw invalid(
+          "instance type '"
+              + r.instanceType()
+              + "' of step "
+              + r.step()
+              + " is not like t3.medium");
+    }
+    String suffixed = r.clientToken() + (r.count() > 1 ? "-" + r.count() : "");
+    if (r.clientToken() == null || !CLIENT_TOKEN.matcher(suffixed).matches()) {
+      throw invalid(
+          "client token '"
+              + r.clientToken()
+              + "' of step "
+              + r.step()
+              + " must be visible ASCII characters, at most 64 with its -N suffix, derived from"
+              + " the release id");
+    }
+    if (r.userData() != null && r.userData().getBytes(StandardCharsets.UTF_8).length > 16384) {
+      throw invalid("the user data of step " + r.step() + " is over EC2's 16 KB");
+    }
+    Ctx c = ctx(r.aws());
+    List<String> ids = new ArrayList<>();
+    List<Instance> rehearsed = new ArrayList<>();
+    for (int n = 1; n <= r.count(); n++) {
+      String token = r.count() == 1 ? r.clientToken() : r.clientToken() + "-" + n;
+      String name = r.count() == 1 ? r.name() : r.name() + n;
+      Map<String, String> tags = new TreeMap<>(r.tags() == null ? Map.of() : r.tags());
+      tags.put("Name", name);
+      software.amazon.awssdk.services.ec2.model.Instance launched =
+          r.imageId() == null ? null : launchedWith(c, r.imageId(), token);
+      if (launched != null && GONE.contains(launched.state().nameAsString())) {
+        throw invalid(
+            "the instance "
+                + launched.instanceId()
+                + " launched with client token "
+                + token
+                + " is "
+                + launched.state().nameAsString()
+                + ": a new launch needs a new client token");
+      }
+      if (r.dryRun()) {
+        rehearsed.add(
+            new Instance(
+                launched == null ? null : launched.instanceId(),
+                launched == null
+                    ? "would launch"
+                    : "would reuse (launched with client token " + token + ")",
+                r.instanceType(),
+                r.imageId(),
+                null,
+                null,
+                List.of(),
+                r.iamInstanceProfile(),
+                false,
+                null,
+                null,
+                tags,
+                false));
+        continue;
+      }
+      if (launched != null) {
+        log.info(
+            "step '{}': {} was launched with client token {} already",
+            r.step(),
+            launched.instanceId(),
+            token);
+        ids.add(launched.instanceId());
+        continue;
+      }
+      RunInstancesRequest.Builder b =
+          RunInstancesRequest.builder()
+              .imageId(r.imageId())
+              .instanceType(r.instanceType())
+              .minCount(1)
+              .maxCount(1)
+              .clientToken(token)
+              .tagSpecifications(
+                  TagSpecification.builder()
+                      .resourceType(ResourceType.INSTANCE)
+                      .tags(
+                          tags.entrySet().stream()
+                              .map(t -> Tag.builder().key(t.getKey()).value(t.getValue()).build())
+                              .toList())
+                      .build());
+      if (r.userData() != null && !r.userData().isEmpty()) {
+        b.userData(
+            Base64.getEncoder().encodeToString(r.userData().getBytes(StandardCharsets.UTF_8)));
+      }
+      if (r.iamInstanceProfile() != null && !r.iamInstanceProfile().isBlank()) {
+        b.iamInstanceProfile(
+            IamInstanceProfileSpecification.builder().name(r.iamInstanceProfile()).build());
+      }
+      RunInstancesRequest run = b.build();
+      log.info(
+          "step '{}': RunInstances {} {} named {}, client token {}",
+          r.step(),
+          r.imageId(),
+          r.instanceType(),
+          name,
+          token);
+      ids.add(
+          c.call(
+              "EC2 RunInstances " + r.imageId() + " named " + name,
+              () -> c.ec2.runInstances(run).instances().get(0).instanceId()));
+    }
+    if (r.dryRun()) {
+      return rehearsed;
+    }
+    List<Instance> out = new ArrayList<>();
+    for (String id : ids) {
+      awaitInstanceState(c, id, "running", true);
+      out.add(describe(c, id));
+    }
+    log.info("step '{}': {} run", r.step(), ids);
+    return out;
+  }
+
+  @Override
+  public List<Instance> findInstances(FindRequest r) {
+    if (r.tags() == null || r.tags().isEmpty()) {
+      throw invalid("step " + r.step() + " gives no tags to find instances by");
+    }
+    Ctx c = ctx(r.aws());
+    List<Filter> filters = new ArrayList<>();
+    for (Map.Entry<String, String> t : new TreeMap<>(r.tags()).entrySet()) {
+      filters.add(Filter.builder().name("tag:" + t.getKey()).values(t.getValue()).build());
+    }
+    filters.add(
+        Filter.builder()
+            .name("instance-state-name")
+            .values("pending", "running", "stopping", "stopped", "shutting-down")
+            .build());
+    List<String> ids =
+        c.call(
+            "EC2 DescribeInstances tags " + r.tags(),
+            () ->
+                c.ec2.describeInstancesPaginator(b -> b.filters(filters)).reservations().stream()
+                    .flatMap(res -> res.instances().stream())
+                    .filter(i -> !"terminated".equals(i.state().nameAsString()))
+                    .map(software.amazon.awssdk.services.ec2.model.Instance::instanceId)
+                    .sorted()
+                    .toList());
+    List<Instance> out = new ArrayList<>();
+    for (String id : ids) {
+      out.add(describe(c, id));
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -492,4 +492,115 @@ class Ec2AdapterTest {
     assertFalse(f.isNonRetryable());
     assertNotNull(f.getOriginalMessage());
   }
+
+  @Test
+  void launchStartsNamedInstancesWithUserDataAndTagsAndARetryLaunchesNothingNew() {
+    String release = UUID.randomUUID().toString().substring(0, 8);
+    String profile = profileArn.substring(profileArn.lastIndexOf('/') + 1);
+    String userData = "#cloud-config\nruncmd:\n  - echo encoded " + release + "\n";
+    Map<String, String> tags = Map.of("app", "encoded", "release", release);
+    Ec2Activities.LaunchRequest req =
+        new Ec2Activities.LaunchRequest(
+            "deploy",
+            aws,
+            "encoded-web-" + release + "-",
+            baseImage,
+            "m5.xlarge",
+            2,
+            profile,
+            userData,
+            tags,
+            "encoded-" + release,
+            false);
+
+    List<Ec2Activities.Instance> dry =
+        stub.launch(
+            new Ec2Activities.LaunchRequest(
+                "deploy",
+                aws,
+                req.name(),
+                baseImage,
+                "m5.xlarge",
+                2,
+                profile,
+                userData,
+                tags,
+                req.clientToken(),
+                true));
+    assertEquals(2, dry.size());
+    assertTrue(instancesWithToken(req.clientToken() + "-1").isEmpty());
+
+    List<Ec2Activities.Instance> launched = stub.launch(req);
+    assertEquals(2, launched.size());
+    for (int n = 1; n <= 2; n++) {
+      Ec2Activities.Instance i = launched.get(n - 1);
+      var back = read(i.id());
+      assertEquals("running", back.state().nameAsString());
+      assertEquals("m5.xlarge", back.instanceTypeAsString());
+      assertEquals(req.clientToken() + "-" + n, back.clientToken());
+      assertEquals(profileArn, back.iamInstanceProfile().arn());
+      Map<String, String> backTags =
+          back.tags().stream().collect(Collectors.toMap(Tag::key, Tag::value));
+      assertEquals("encoded-web-" + release + "-" + n, backTags.get("Name"));
+      assertEquals("encoded", backTags.get("app"));
+      assertEquals(release, backTags.get("release"));
+      String data =
+          ec2.describeInstanceAttribute(
+                  b -> b.instanceId(i.id()).attribute(InstanceAttributeName.USER_DATA))
+              .userData()
+              .value();
+      assertEquals(
+          userData,
+          new String(
+              java.util.Base64.getDecoder().decode(data), java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    List<Ec2Activities.Instance> again = stub.launch(req);
+    assertEquals(
+        launched.stream().map(Ec2Activities.Instance::id).toList(),
+        again.stream().map(Ec2Activities.Instance::id).toList());
+    assertEquals(1, instancesWithToken(req.clientToken() + "-1").size());
+    assertEquals(1, instancesWithToken(req.clientToken() + "-2").size());
+
+    List<Ec2Activities.Instance> found =
+        stub.findInstances(new Ec2Activities.FindRequest("find", aws, tags));
+    assertEquals(
+        launched.stream().map(Ec2Activities.Instance::id).sorted().toList(),
+        found.stream().map(Ec2Activities.Instance::id).toList());
+    assertTrue(
+        stub.findInstances(
+                new Ec2Activities.FindRequest("find", aws, Map.of("release", release + "-none")))
+            .isEmpty());
+  }
+
+  @Test
+  void findInstancesLeavesTerminatedOnesOut() {
+    String release = UUID.randomUUID().toString().substring(0, 8);
+    Ec2Activities.LaunchRequest req =
+        new Ec2Activities.LaunchRequest(
+            "deploy",
+            aws,
+            "encoded-one-" + release,
+            baseImage,
+            "t3.small",
+            1,
+            null,
+            null,
+            Map.of("release", release),
+            "encoded-one-" + release,
+            false);
+    Ec2Activities.Instance one = stub.launch(req).get(0);
+    assertEquals(
+        "encoded-one-" + release,
+        read(one.id()).tags().stream()
+            .filter(t -> t.key().equals("Name"))
+            .findFirst()
+            .orElseThrow()
+            .value());
+    assertEquals(req.clientToken(), read(one.id()).clientToken());
+    ec2.terminateInstances(b -> b.instanceIds(one.id()));
+    assertTrue(
+        stub.findInstances(new Ec2Activities.FindRequest("find", aws, Map.of("release", release)))
+            .isEmpty());
+  }
 }
