@@ -3,6 +3,8 @@ package dev.crewchief.worker;
 import dev.crewchief.adapters.ansible.AnsibleActivitiesImpl;
 import dev.crewchief.adapters.aws.AwsClients;
 import dev.crewchief.adapters.aws.Ec2ActivitiesImpl;
+import dev.crewchief.adapters.aws.IamActivitiesImpl;
+import dev.crewchief.adapters.aws.S3ActivitiesImpl;
 import dev.crewchief.adapters.ci.HttpCiActivities;
 import dev.crewchief.adapters.docker.DockerActivitiesImpl;
 import dev.crewchief.adapters.docker.DockerEngines;
@@ -14,10 +16,12 @@ import dev.crewchief.adapters.mail.SmtpMailActivities;
 import dev.crewchief.adapters.nginx.NginxProxyActivitiesImpl;
 import dev.crewchief.adapters.notify.ChannelNotifyActivities;
 import dev.crewchief.adapters.postgres.PostgresActivitiesImpl;
+import dev.crewchief.adapters.postgres.PostgresReplicationActivitiesImpl;
 import dev.crewchief.adapters.secrets.KnownSecrets;
 import dev.crewchief.adapters.secrets.ScrubbingInterceptor;
 import dev.crewchief.adapters.secrets.SecretReferences;
 import dev.crewchief.adapters.secrets.SecretResolver;
+import dev.crewchief.adapters.ssh.HostConfigActivitiesImpl;
 import dev.crewchief.adapters.ssh.RemoteHostActivitiesImpl;
 import dev.crewchief.adapters.ssh.SshHosts;
 import dev.crewchief.adapters.supervisor.SupervisorActivitiesImpl;
@@ -137,7 +141,13 @@ public final class CrewChiefWorker implements AutoCloseable {
         new Ec2ActivitiesImpl(aws, Duration.ofHours(2), java.time.Clock.systemUTC()),
         elasticsearch,
         // The no-redirect client: a CI token must not be sent to another host.
-        new HttpCiActivities(secrets, http));
+        new HttpCiActivities(secrets, http),
+        // ENCODE: the PostgreSQL switch-over, IAM keys and S3 (the same AWS clients as EC2),
+        // exact edits on hosts.
+        new PostgresReplicationActivitiesImpl(secrets, ssh),
+        new IamActivitiesImpl(aws, ssh),
+        new S3ActivitiesImpl(aws, ssh),
+        new HostConfigActivitiesImpl(ssh));
     extra.accept(worker);
     factory.start();
     log.info("worker tuning: {}", tuning);
