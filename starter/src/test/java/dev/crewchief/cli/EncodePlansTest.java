@@ -103,8 +103,7 @@ class EncodePlansTest {
         "--type must be one of clustered, candidate, test, demo, not 'cluster'", bad.getMessage());
     IllegalArgumentException old =
         assertThrows(
-            IllegalArgumentException.class,
-            () -> plan(config, "92", Map.of("old-version", "92")));
+            IllegalArgumentException.class, () -> plan(config, "92", Map.of("old-version", "92")));
     assertTrue(old.getMessage().startsWith("--old-version must be"), old.getMessage());
   }
 
@@ -114,7 +113,8 @@ class EncodePlansTest {
         refused(
             dir,
             exampleText()
-                .replace("reload: sudo service nginx reload", "reload: sudo service nginx restart"));
+                .replace(
+                    "reload: sudo service nginx reload", "reload: sudo service nginx restart"));
     assertEquals(
         "environments.prod.encode.proxies[1].reload: 'sudo service nginx restart' restarts or"
             + " stops nginx: the switch must be a reload (sudo nginx -s reload)",
@@ -133,7 +133,8 @@ class EncodePlansTest {
                     .replace(
                         "jdbcUrl: jdbc:postgresql://v91.production.encodedcc.org:5432/encoded",
                         "jdbcUrl: postgres://v91:5432/encoded"))
-            .startsWith("environments.prod.encode.postgres.old.jdbcUrl: expected jdbc:postgresql://"));
+            .startsWith(
+                "environments.prod.encode.postgres.old.jdbcUrl: expected jdbc:postgresql://"));
     assertTrue(
         refused(dir, exampleText().replace("recoveryMode: standby.signal", "recoveryMode: trigger"))
             .startsWith("environments.prod.encode.postgres.old.recoveryMode: standby.signal"));

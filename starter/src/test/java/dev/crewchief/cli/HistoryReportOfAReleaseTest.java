@@ -246,6 +246,11 @@ class HistoryReportOfAReleaseTest {
     public ActionResult probe(ProbeRequest r) {
       return new ActionResult("probed", false, "200");
     }
+
+    @Override
+    public SwitchResult switchUpstream(UpstreamSwitchRequest r) {
+      return new SwitchResult("switched " + r.from() + " to " + r.to(), false, "", null);
+    }
   }
 
   static final class Quiet implements NotifyActivities {

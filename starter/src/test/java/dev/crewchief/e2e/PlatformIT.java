@@ -434,6 +434,11 @@ class PlatformIT {
     public ActionResult probe(ProbeRequest r) {
       return new ActionResult("probed", false, "200");
     }
+
+    @Override
+    public SwitchResult switchUpstream(UpstreamSwitchRequest r) {
+      return new SwitchResult("switched " + r.from() + " to " + r.to(), false, "", null);
+    }
   }
 
   static final class QuietNotify implements NotifyActivities {
