@@ -455,6 +455,7 @@ public final class EncodeReleaseImpl extends ReleaseWorkflow implements EncodeRe
                 n ->
                     s.pg.promote(
                         new PostgresReplicationActivities.ServerRequest(n, oldPg, s.dry))));
+    long writesDown = io.temporal.workflow.Workflow.currentTimeMillis();
     PostgresReplicationActivities.RecoveryState old =
         s.step(
             "old PostgreSQL into recovery (standby) and restarted",
@@ -558,6 +559,17 @@ public final class EncodeReleaseImpl extends ReleaseWorkflow implements EncodeRe
               + caught.to().replayLsn());
     }
     promote(s, newPg);
+    if (!s.dry) {
+      long up = io.temporal.workflow.Workflow.currentTimeMillis();
+      release.note(
+          "writes were unavailable for "
+              + Duration.ofMillis(up - writesDown)
+              + ": from "
+              + java.time.Instant.ofEpochMilli(writesDown)
+              + " (the old PostgreSQL into recovery) to "
+              + java.time.Instant.ofEpochMilli(up)
+              + " (the new one promoted and accepting writes)");
+    }
     release.settle(
         "the new server's PostgreSQL is the primary: there is no automatic way back from here");
 

@@ -533,6 +533,13 @@ class EncodeReleaseTest {
     assertTrue(
         p.notes().stream().anyMatch(n -> n.contains("Redmine: closed [11, 12]")),
         p.notes().toString());
+    assertTrue(
+        p.notes().stream()
+            .anyMatch(
+                n ->
+                    n.startsWith("writes were unavailable for PT")
+                        && n.contains("(the old PostgreSQL into recovery) to ")),
+        p.notes().toString());
   }
 
   // ---- single servers ----
