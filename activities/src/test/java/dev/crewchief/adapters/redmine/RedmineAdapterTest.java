@@ -119,6 +119,37 @@ class RedmineAdapterTest {
     assertTrue(f.getOriginalMessage().contains("encode (ENCODE portal)"), f.getOriginalMessage());
   }
 
+  @Test
+  void aTransitionTheWorkflowForbidsIsCaughtByTheReadBack() throws Exception {
+    // Redmine answers 204 and keeps the status when its workflow has no such transition (the seed
+    // allows Release Ready -> Closed only).
+    int ready = newIssue("portal: rejected by workflow", "Release Ready");
+    try {
+      ApplicationFailure f =
+          assertThrows(
+              ApplicationFailure.class,
+              () -> adapter(redmine.apiKey).closeTickets(request("Rejected", false)));
+      assertEquals("RedmineConfig", f.getType());
+      assertTrue(f.isNonRetryable());
+      assertTrue(f.getOriginalMessage().contains("#" + ready), f.getOriginalMessage());
+      assertTrue(f.getOriginalMessage().contains("Workflow"), f.getOriginalMessage());
+      assertEquals("Release Ready", issue(ready).path("status").path("name").asText());
+    } finally {
+      // Out of the way of the other tests, which count the Release Ready issues.
+      String close = JSON.writeValueAsString(Map.of("issue", Map.of("status_id", closedId())));
+      assertEquals(204, send("PUT", "/issues/" + ready + ".json", close).statusCode());
+    }
+  }
+
+  static int closedId() throws Exception {
+    for (JsonNode s : get("/issue_statuses.json").path("issue_statuses")) {
+      if (s.path("name").asText().equals("Closed")) {
+        return s.path("id").asInt();
+      }
+    }
+    throw new AssertionError("no Closed status");
+  }
+
   // --- Redmine's REST API, with the admin's key, to set up and read back ---
 
   static int newIssue(String subject, String status) throws Exception {
