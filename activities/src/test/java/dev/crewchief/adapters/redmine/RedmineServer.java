@@ -95,7 +95,22 @@ final class RedmineServer {
                 "-P",
                 dir.resolve("server.pid").toString()));
     // Its log goes to a file; a pipe nobody reads would block it.
-    Runtime.getRuntime().addShutdownHook(new Thread(server::destroy));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  server.destroy();
+                  try {
+                    server.waitFor(10, TimeUnit.SECONDS);
+                    try (var files = Files.walk(dir)) {
+                      files
+                          .sorted(java.util.Comparator.reverseOrder())
+                          .forEach(p -> p.toFile().delete());
+                    }
+                  } catch (IOException | InterruptedException e) {
+                    // a temporary directory left behind
+                  }
+                }));
     String url = "http://127.0.0.1:" + port;
     awaitUp(url, key, server, dir.resolve("server.log"));
     return new RedmineServer(url, key, server);
