@@ -26,6 +26,8 @@ down() {
     pkill -9 -u "$U" 2>/dev/null || true
     userdel "$U" 2>/dev/null || true
   fi
+  # The crontab spool outlives the user; a user made again with another uid could not read it.
+  rm -f "/var/spool/cron/crontabs/$U"
 }
 
 if [ "$cmd" = down ]; then down; exit 0; fi

@@ -53,7 +53,7 @@ class HostConfigAdapterTest {
   static String dir;
 
   @BeforeAll
-  static void up() {
+  static void up() throws IOException {
     sandbox = Sandbox.get("ccconfig");
     host =
         new HostRef(
@@ -67,8 +67,11 @@ class HostConfigAdapterTest {
     remote = new RemoteHostActivitiesImpl(ssh);
     config = new HostConfigActivitiesImpl(ssh);
     dir = sandbox.home() + "/hostconfig-" + System.nanoTime();
-    // A crontab left by an earlier run of this user (the spool outlives the user) goes first.
-    run("mkdir -p " + dir + " && { crontab -r 2>/dev/null || true; }");
+    // A crontab left by an earlier run of this user goes first. The spool outlives the user, and
+    // a user made again may get another uid, so the user itself could not remove it: root does.
+    Files.deleteIfExists(CRON_SPOOL.resolve(sandbox.user()));
+    Files.deleteIfExists(CRON_SPOOL.resolve(CRON_TARGET));
+    run("mkdir -p " + dir);
   }
 
   static String run(String command) {
@@ -179,6 +182,8 @@ class HostConfigAdapterTest {
   static final Path SUDOERS = Path.of("/etc/sudoers.d/crewchief-test-ccconfig");
   static final String CRON_TARGET = "cccrontarget";
 
+  static final Path CRON_SPOOL = Path.of("/var/spool/cron/crontabs");
+
   /** A command on this machine, as root (the test's user, as for the sandbox itself). */
   static String local(String... cmd) throws IOException, InterruptedException {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -232,6 +237,7 @@ class HostConfigAdapterTest {
   @Test
   void anotherUsersCrontabIsEditedWithSudo() throws Exception {
     local("userdel", CRON_TARGET);
+    Files.deleteIfExists(CRON_SPOOL.resolve(CRON_TARGET));
     local("useradd", "-M", "-s", "/usr/sbin/nologin", CRON_TARGET);
     String line = "30 2 * * * /usr/local/bin/push-backup " + System.nanoTime();
     CronRequest req = new CronRequest("backup cron", host, CRON_TARGET, line, false);
