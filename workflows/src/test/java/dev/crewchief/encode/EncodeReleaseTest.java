@@ -342,6 +342,19 @@ class EncodeReleaseTest {
     approve(env, wf, EncodeRelease.QUIET_GATE);
   }
 
+  /** Kept for the replay test's recordings (src/test/resources/histories), refreshed by hand. */
+  static void keep(WorkflowClient client, EncodeRelease wf, String name) {
+    try {
+      java.nio.file.Path dir = java.nio.file.Path.of("target", "histories");
+      java.nio.file.Files.createDirectories(dir);
+      String id = WorkflowStub.fromTyped(wf).getExecution().getWorkflowId();
+      java.nio.file.Files.writeString(
+          dir.resolve(name + ".json"), client.fetchHistory(id).toJson(true));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   static ReleaseResult result(EncodeRelease wf) {
     return WorkflowStub.fromTyped(wf).getResult(ReleaseResult.class);
   }
@@ -384,6 +397,7 @@ class EncodeReleaseTest {
     approve(env, wf, EncodeRelease.STABLE_GATE);
     ReleaseResult r = result(wf);
     ReleaseProgress p = r.progress();
+    keep(client, wf, "encode-clustered-switched-over");
     assertEquals(ReleaseStatus.SUCCEEDED, p.status(), steps(p));
     assertTrue(
         r.summary().contains("ENCODE v92.0 (clustered) is production on v92-master"), r.summary());
@@ -713,6 +727,7 @@ class EncodeReleaseTest {
     EncodeRelease wf = start(client, "clustered");
     toSwitchOver(env, wf);
     ReleaseProgress p = failed(wf);
+    keep(client, wf, "encode-not-caught-up-rolled-back");
     assertEquals(ReleaseStatus.ROLLED_BACK, p.status(), steps(p));
     verify(pg, never()).promote(argThat(q -> q.server().name().equals("new")));
     InOrder o = inOrder(proxy, pg, iam, hostConfig);
@@ -808,6 +823,7 @@ class EncodeReleaseTest {
     approve(env, wf, EncodeRelease.STABLE_GATE);
     assertEquals(ReleaseStatus.SUCCEEDED, result(wf).progress().status());
     assertEquals(2, upgrades.get());
+    keep(client, wf, "encode-after-promotion-gate-retried");
   }
 
   @Test
