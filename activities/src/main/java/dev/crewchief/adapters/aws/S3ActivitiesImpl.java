@@ -57,12 +57,15 @@ public final class S3ActivitiesImpl implements S3Activities {
       throw invalid("step " + r.step() + " needs the time the backup started (since)");
     }
     Map<String, S3Object> found = list(clients.s3(t), t, r.bucket(), prefix);
+    // S3 keeps whole seconds: an object written in the second the backup started is listed with
+    // that second, before "since" itself.
+    java.time.Instant since = r.since().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
     int n = 0;
     long bytes = 0;
     S3Object newest = null;
     boolean marker = r.markerSuffix() == null || r.markerSuffix().isBlank();
     for (S3Object o : found.values()) {
-      if (o.lastModified() == null || o.lastModified().isBefore(r.since())) {
+      if (o.lastModified() == null || o.lastModified().isBefore(since)) {
         continue;
       }
       n++;

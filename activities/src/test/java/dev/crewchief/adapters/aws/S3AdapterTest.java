@@ -140,6 +140,18 @@ class S3AdapterTest {
     assertEquals(2, l.objects());
     assertEquals(7, l.bytes());
     assertTrue(l.newestKey().startsWith("basebackups_005/"), l.newestKey());
+    // A backup that started within the second of the write (S3 lists that whole second) counts.
+    Listed sameSecond =
+        stub.verifyListed(
+            new ListedRequest(
+                "verify",
+                aws,
+                bucket,
+                "basebackups_005/",
+                written.truncatedTo(ChronoUnit.SECONDS).plusMillis(999),
+                "_backup_stop_sentinel.json",
+                false));
+    assertEquals(2, sameSecond.objects());
 
     var none =
         Ec2AdapterTest.assertFailure(
