@@ -115,6 +115,12 @@ public record EncodeConfig(
   /**
    * A proxy: {@code host} (under hosts), its nginx config file, the old server's address in it and
    * the new one's, and the probe that must answer through it after the reload.
+   *
+   * @param probeText what the new server's answer through the proxy contains ({XX}: the version),
+   *     so the watch knows when the switch has landed; without it, the switch is watched until the
+   *     proxy answers 200, which the old server does too
+   * @param pidFile nginx's pid file on the proxy (default /run/nginx.pid): the switch waits for the
+   *     old worker processes to finish their requests after the reload
    */
   public record Proxy(
       String host,
@@ -124,7 +130,9 @@ public record EncodeConfig(
       String probeUrl,
       String probeHost,
       String reload,
-      String test) {}
+      String test,
+      String probeText,
+      String pidFile) {}
 
   /**
    * The old server's logs: {@code dir} there, to {@code s3://bucket/prefix} ({YY}: old version).

@@ -189,7 +189,9 @@ final class EncodePlans {
               p.probeUrl(),
               p.probeHost(),
               reload,
-              or(p.test(), "sudo nginx -t")));
+              or(p.test(), "sudo nginx -t"),
+              p.probeText(),
+              or(p.pidFile(), "/run/nginx.pid")));
     }
 
     c.require(b + ".batchUpgrade", e.batchUpgrade());

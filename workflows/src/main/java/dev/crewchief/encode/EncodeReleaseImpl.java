@@ -475,7 +475,8 @@ public final class EncodeReleaseImpl extends ReleaseWorkflow implements EncodeRe
       release.onRollback(
           "proxy " + p.host() + " back to " + p.from(),
           () ->
-              switchProxy(s, "proxy " + p.host() + " back to " + p.from(), h, p, p.to(), p.from()));
+              switchProxy(
+                  s, "proxy " + p.host() + " back to " + p.from(), h, p, p.to(), p.from(), null));
       SwitchResult r =
           switchProxy(
               s,
@@ -483,7 +484,8 @@ public final class EncodeReleaseImpl extends ReleaseWorkflow implements EncodeRe
               h,
               p,
               p.from(),
-              p.to());
+              p.to(),
+              s.fill(p.probeText(), null));
       if (r.downtime() != null) {
         release.note("proxy " + p.host() + ": " + r.downtime().describe());
       }
@@ -588,9 +590,27 @@ public final class EncodeReleaseImpl extends ReleaseWorkflow implements EncodeRe
         () -> s.baseBackup("the new primary", site.newServer(), "backup-after"));
   }
 
+  /**
+   * A proxy reloaded from one server to the other, watched through it every 50 ms: settled once
+   * three answers in a row contain {@code settleText} (the new server's text), or, without one (the
+   * way back, or no probeText configured), three answers with status 200.
+   */
   private SwitchResult switchProxy(
-      EncodeSteps s, String name, HostRef h, EncodeConfig.Proxy p, String from, String to) {
-    SwitchProbe probe = new SwitchProbe(p.probeUrl(), p.probeHost(), null, null, null, 50);
+      EncodeSteps s,
+      String name,
+      HostRef h,
+      EncodeConfig.Proxy p,
+      String from,
+      String to,
+      String settleText) {
+    SwitchProbe probe =
+        new SwitchProbe(
+            p.probeUrl(),
+            p.probeHost(),
+            null,
+            settleText,
+            settleText == null ? Integer.valueOf(200) : null,
+            50);
     return s.step(
         name,
         n ->
@@ -599,7 +619,7 @@ public final class EncodeReleaseImpl extends ReleaseWorkflow implements EncodeRe
                     n,
                     h,
                     new dev.crewchief.config.NginxConfig(
-                        null, null, null, p.test(), p.reload(), p.probeUrl()),
+                        null, null, p.pidFile(), p.test(), p.reload(), p.probeUrl()),
                     p.configPath(),
                     from,
                     to,

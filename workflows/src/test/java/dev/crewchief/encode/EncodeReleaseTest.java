@@ -493,13 +493,21 @@ class EncodeReleaseTest {
                 q ->
                     q.host().equals(EncodeFixtures.STANFORD)
                         && q.to().equals("v92.production.encodedcc.org")
-                        && q.nginx().reloadCommand().equals("sudo nginx -s reload")));
+                        && q.nginx().reloadCommand().equals("sudo nginx -s reload")
+                        && q.nginx().testCommand().equals("sudo nginx -t")
+                        && q.nginx().pidFile().equals("/run/nginx.pid")
+                        // Watched until the new release answers ({XX} filled), by text only.
+                        && "ENCODE v92".equals(q.probe().settleText())
+                        && q.probe().settleStatus() == null));
     o.verify(proxy)
         .switchUpstream(
             argThat(
                 q ->
                     q.host().equals(EncodeFixtures.BACKUP)
-                        && q.nginx().reloadCommand().equals("sudo service nginx reload")));
+                        && q.nginx().reloadCommand().equals("sudo service nginx reload")
+                        // No probeText: watched until it answers 200.
+                        && q.probe().settleText() == null
+                        && Integer.valueOf(200).equals(q.probe().settleStatus())));
     o.verify(iam).activateOnly(argThat(q -> q.activeKeyId().equals("AKNEWWRITEENCODEDBACKUPS")));
     o.verify(iam).activateOnly(argThat(q -> q.activeKeyId().equals("AKNEWUPLOADENCODEFILES")));
     o.verify(iam, times(2)).validateInstalledKey(any());
