@@ -243,6 +243,7 @@ final class StartCmd {
                   + "`");
         }
         PrintWriter out = cli.out;
+        boolean await = flagValue("--wait") || s.embedded();
         if (!polled) {
           out.println(
               "started "
@@ -250,21 +251,26 @@ final class StartCmd {
                   + (dryRun ? " (dry run)" : "")
                   + ", but no worker polls task queue '"
                   + s.taskQueue()
-                  + "': it begins when one does (deploy/bin/crewchief-worker)");
-          return 0;
+                  + "': it begins when one does (deploy/bin/crewchief-worker)"
+                  + (await ? "; --wait: waiting for its end" : ""));
+          out.flush();
+          if (!await) {
+            return 0;
+          }
+        } else {
+          // The lane is taken by the release itself, on the server: wait until it holds it, or
+          // report why not (another release holds it), so that the start's answer is the truth.
+          Releases.awaitLane(client, s, id, rb.lane(environment).workflowId());
+          out.println("started " + id + (dryRun ? " (dry run)" : ""));
+          out.flush();
         }
-        // The lane is taken by the release itself, on the server: wait until it holds it, or
-        // report why not (another release holds it), so that the start's answer is the truth.
-        Releases.awaitLane(client, s, id, rb.lane(environment).workflowId());
-        out.println("started " + id + (dryRun ? " (dry run)" : ""));
-        out.flush();
         if (approveAs != null) {
           Thread t =
               new Thread(() -> autoApprove(client, id, approvers, approveAs, out), "approve-as");
           t.setDaemon(true);
           t.start();
         }
-        if (flagValue("--wait") || s.embedded()) {
+        if (await) {
           int code = WatchCmd.follow(client, s, id, out);
           out.println();
           out.println(ReportCmd.markdown(client, id));
