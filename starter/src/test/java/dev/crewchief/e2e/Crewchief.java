@@ -2,6 +2,10 @@ package dev.crewchief.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -27,10 +31,37 @@ final class Crewchief {
     return env;
   }
 
+  /**
+   * Runs the CLI to its end, at most 10 minutes: one that has not ended by then is killed and the
+   * test fails with what it printed (its output is read on a thread of its own, so a CLI that never
+   * closes its output cannot hang the test past the limit).
+   */
   Result run(String... args) throws Exception {
     Process p = start(args);
-    String out = new String(p.getInputStream().readAllBytes());
-    assertTrue(p.waitFor(10, TimeUnit.MINUTES), "CLI timed out: " + String.join(" ", args));
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    Thread reader =
+        new Thread(
+            () -> {
+              try (InputStream in = p.getInputStream()) {
+                in.transferTo(buffer);
+              } catch (IOException e) {
+                // the process was killed
+              }
+            },
+            "cli-output");
+    reader.setDaemon(true);
+    reader.start();
+    boolean ended = p.waitFor(10, TimeUnit.MINUTES);
+    if (!ended) {
+      p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+    reader.join(10_000);
+    String out;
+    synchronized (buffer) {
+      out = buffer.toString(StandardCharsets.UTF_8);
+    }
+    assertTrue(
+        ended, "the CLI did not end within 10 minutes: " + String.join(" ", args) + "\n" + out);
     System.out.println(
         "$ crewchief " + String.join(" ", args) + "\n" + out + "(exit " + p.exitValue() + ")");
     return new Result(p.exitValue(), out);
