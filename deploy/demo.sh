@@ -235,8 +235,17 @@ live() {
   env TEMPORAL_ADDRESS="$address" CREWCHIEF_LOG_LEVEL=INFO \
     "$root/deploy/bin/crewchief-worker" --config "$config" > "$work/worker.log" 2>&1 &
   worker_pid=$!
-  await 60 "$worker_pid" "the worker (log: $work/worker.log)" worker_polls ||
-    { tail -20 "$work/worker.log" >&2; exit 1; }
+  await 60 "$worker_pid" "the worker (log: $work/worker.log)" worker_polls || {
+    tail -20 "$work/worker.log" >&2
+    # A worker that could not reach the server: say whether the server still runs, and its end.
+    if kill -0 "$temporal_pid" 2>/dev/null; then
+      echo "demo.sh --live: the Temporal dev server still runs (pid $temporal_pid); its log ends:" >&2
+    else
+      echo "demo.sh --live: the Temporal dev server has ended; its log ends:" >&2
+    fi
+    tail -20 "$work/temporal.log" >&2
+    exit 1
+  }
   set_cc
   say "worker: polls task queue crewchief (log: $work/worker.log)"
   say "config: $config (written by deploy/sandbox/sandbox.sh; the real layout is deploy/examples/randopony.yaml)"
