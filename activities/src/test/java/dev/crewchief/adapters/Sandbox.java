@@ -114,6 +114,13 @@ public final class Sandbox {
     }
   }
 
+  /** Runs a command on this machine as the sandbox's user (the owner of what runs on the host). */
+  public void runAs(String... cmd) {
+    List<String> full = new ArrayList<>(List.of("runuser", "-u", user(), "--"));
+    full.addAll(List.of(cmd));
+    run(full.toArray(String[]::new));
+  }
+
   /**
    * A known_hosts file in {@code dir} listing this sandbox's host key for 127.0.0.1 on another
    * port: what a rehearsal against a host nothing listens on needs to pass its checks.

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.crewchief.adapters.PostgresPair;
 import dev.crewchief.adapters.Sandbox;
 import dev.crewchief.adapters.SmtpServer;
 import dev.crewchief.adapters.aws.MotoServer;
@@ -79,6 +80,7 @@ class EncodeEndToEndIT {
   static Path newPg;
   static int oldPort;
   static int newPort;
+  static PostgresPair pair;
   static Path shared;
   static EsCluster es;
   static SmtpServer smtp;
@@ -96,6 +98,7 @@ class EncodeEndToEndIT {
   static IamClient iam;
   static S3Client s3;
   static final Map<String, String> activeKeyBefore = new HashMap<>();
+  static Stack stack;
   static WorkerProcess worker;
   static Crewchief cc;
   static Histories histories;
@@ -121,24 +124,19 @@ class EncodeEndToEndIT {
 
     Path config = secrets.resolve("encode-crewchief.yaml");
     Files.writeString(config, config());
-    TemporalDevServer temporal = TemporalDevServer.get();
-    Map<String, String> workerEnv = new HashMap<>();
-    workerEnv.put("TEMPORAL_ADDRESS", temporal.address());
-    workerEnv.put("ENC_AWS_KEY", MotoServer.ACCESS_KEY);
-    workerEnv.put("ENC_AWS_SECRET", MotoServer.SECRET_KEY);
-    worker = new WorkerProcess(config.toString(), workerEnv);
-    worker.start();
-    cc = new Crewchief(config.toString(), temporal.address());
-    histories = new Histories(temporal.address());
+    stack =
+        Stack.start(
+            config.toString(),
+            Map.of("ENC_AWS_KEY", MotoServer.ACCESS_KEY, "ENC_AWS_SECRET", MotoServer.SECRET_KEY));
+    worker = stack.worker;
+    cc = stack.cc;
+    histories = stack.histories;
   }
 
   @AfterAll
   static void down() throws Exception {
-    if (worker != null) {
-      worker.close();
-    }
-    if (histories != null) {
-      histories.close();
+    if (stack != null) {
+      stack.close();
     }
     for (HttpServer s : servers) {
       s.stop(0);
@@ -146,8 +144,9 @@ class EncodeEndToEndIT {
     if (cloudInit != null) {
       cloudInit.interrupt();
     }
-    stopPg(oldHost, oldPg);
-    stopPg(newHost, newPg);
+    if (pair != null) {
+      pair.stop();
+    }
     for (AutoCloseable c : new AutoCloseable[] {ec2, iam, s3}) {
       if (c != null) {
         c.close();
@@ -165,133 +164,27 @@ class EncodeEndToEndIT {
   static void postgresPair() throws Exception {
     oldPg = oldHost.home().resolve("pg");
     newPg = newHost.home().resolve("pg");
-    oldPort = freePort();
-    newPort = freePort();
-    for (Sandbox s : List.of(oldHost, newHost)) {
-      Path base = s.home().resolve("pg");
-      Files.createDirectories(base);
-      Files.writeString(base.resolve("pgpass"), "127.0.0.1:*:*:crewchief:" + PASSWORD + "\n");
-      Sandbox.run("chown", "-R", s.user() + ":", base.toString());
-      Sandbox.run("chmod", "700", base.toString());
-      Sandbox.run("chmod", "600", base.resolve("pgpass").toString());
-    }
-    Path dataOld = oldPg.resolve("data");
-    as(oldHost, PG_BIN + "initdb", "-D", dataOld.toString(), "-U", "postgres", "-A", "trust");
-    as(
-        oldHost,
-        "sh",
-        "-c",
-        "cat >> "
-            + dataOld
-            + "/postgresql.conf <<'EOF'\nport = "
-            + oldPort
-            + "\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '"
-            + oldPg
-            + "'\nwal_level = replica\nmax_wal_senders = 5\nwal_keep_size = 256MB\n"
-            + "fsync = off\nfull_page_writes = off\npassword_encryption = 'scram-sha-256'\nEOF\n"
-            + "printf '%s\\n' 'local all all trust' 'host all all 127.0.0.1/32 scram-sha-256'"
-            + " 'host replication all 127.0.0.1/32 scram-sha-256' > "
-            + dataOld
-            + "/pg_hba.conf");
-    as(
-        oldHost,
-        PG_BIN + "pg_ctl",
-        "-D",
-        dataOld.toString(),
-        "-l",
-        oldPg + "/pg.log",
-        "-w",
-        "start");
-    as(
-        oldHost,
-        PG_BIN + "psql",
-        "-X",
-        "-q",
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-h",
-        oldPg.toString(),
-        "-p",
-        String.valueOf(oldPort),
-        "-U",
-        "postgres",
-        "-d",
-        "postgres",
-        "-c",
-        "CREATE ROLE crewchief LOGIN SUPERUSER REPLICATION PASSWORD '" + PASSWORD + "'",
-        "-c",
-        "CREATE DATABASE encoded OWNER crewchief");
-    try (Connection c = jdbc(oldPort);
-        Statement st = c.createStatement()) {
-      st.execute(
-          "create table writes (v text primary key, at timestamptz not null default"
-              + " clock_timestamp())");
-      st.execute("insert into writes (v) select 'seed-' || g from generate_series(1, 1000) g");
-    }
-    Path dataNew = newPg.resolve("data");
-    as(
-        newHost,
-        "env",
-        "PGPASSFILE=" + newPg.resolve("pgpass"),
-        PG_BIN + "pg_basebackup",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        String.valueOf(oldPort),
-        "-U",
-        "crewchief",
-        "-D",
-        dataNew.toString(),
-        "-R",
-        "-X",
-        "stream",
-        "-c",
-        "fast",
-        "--no-sync");
-    as(
-        newHost,
-        "sh",
-        "-c",
-        "printf '%s\\n' 'port = "
-            + newPort
-            + "' \"unix_socket_directories = '"
-            + newPg
-            + "'\" >> "
-            + dataNew
-            + "/postgresql.conf && printf '%s\\n' \"primary_conninfo = '"
-            + conninfo(oldPort, newPg, "new")
-            + "'\" > "
-            + dataNew
-            + "/postgresql.auto.conf");
-    as(
-        newHost,
-        PG_BIN + "pg_ctl",
-        "-D",
-        dataNew.toString(),
-        "-l",
-        newPg + "/pg.log",
-        "-w",
-        "start");
-  }
-
-  static String conninfo(int port, Path base, String app) {
-    return "host=127.0.0.1 port="
-        + port
-        + " user=crewchief passfile="
-        + base.resolve("pgpass")
-        + " application_name="
-        + app;
-  }
-
-  static void stopPg(Sandbox s, Path base) {
-    if (s == null || base == null) {
-      return;
-    }
-    try {
-      as(s, PG_BIN + "pg_ctl", "-D", base.resolve("data").toString(), "-m", "immediate", "stop");
-    } catch (RuntimeException e) {
-      // Not running.
-    }
+    pair =
+        PostgresPair.start(
+            new PostgresPair.Node(
+                oldHost, oldPg, oldPg.resolve("data"), oldPg.resolve("pg.log"), freePort()),
+            new PostgresPair.Node(
+                newHost, newPg, newPg.resolve("data"), newPg.resolve("pg.log"), freePort()),
+            "encoded",
+            PASSWORD,
+            "new",
+            p -> {
+              try (Connection c = jdbc(p.primary.port());
+                  Statement st = c.createStatement()) {
+                st.execute(
+                    "create table writes (v text primary key, at timestamptz not null default"
+                        + " clock_timestamp())");
+                st.execute(
+                    "insert into writes (v) select 'seed-' || g from generate_series(1, 1000) g");
+              }
+            });
+    oldPort = pair.primary.port();
+    newPort = pair.standby.port();
   }
 
   /**
@@ -657,7 +550,7 @@ class EncodeEndToEndIT {
         + " -l "
         + oldPg.resolve("pg.log")
         + " -w restart -m fast', primaryConninfo: '"
-        + conninfo(newPort, oldPg, "old")
+        + pair.primary.conninfoTo(pair.standby, "old")
         + "'}\n"
         + "        fresh: {jdbcUrl: 'jdbc:postgresql://127.0.0.1:"
         + newPort
@@ -1116,9 +1009,7 @@ class EncodeEndToEndIT {
 
   /** Runs a command as the host's user on this machine. */
   static void as(Sandbox s, String... cmd) {
-    List<String> full = new ArrayList<>(List.of("runuser", "-u", s.user(), "--"));
-    full.addAll(List.of(cmd));
-    Sandbox.run(full.toArray(String[]::new));
+    s.runAs(cmd);
   }
 
   static String asOut(Sandbox s, String... cmd) {

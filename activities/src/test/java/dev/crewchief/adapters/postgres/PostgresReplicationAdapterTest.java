@@ -15,6 +15,7 @@ import dev.crewchief.activities.PostgresReplicationActivities.RecoveryState;
 import dev.crewchief.activities.PostgresReplicationActivities.Server;
 import dev.crewchief.activities.PostgresReplicationActivities.ServerRequest;
 import dev.crewchief.activities.Progress;
+import dev.crewchief.adapters.PostgresPair;
 import dev.crewchief.adapters.Sandbox;
 import dev.crewchief.adapters.secrets.SecretResolver;
 import dev.crewchief.adapters.ssh.SshHosts;
@@ -68,92 +69,31 @@ class PostgresReplicationAdapterTest {
   static SshHosts ssh;
   static PostgresReplicationActivitiesImpl repl;
   static int rowsWritten;
+  static PostgresPair pair;
 
   @BeforeAll
   static void up() throws Exception {
     sandbox = Sandbox.get();
     String user = sandbox.user();
     base = sandbox.home().resolve("pg-repl-" + UUID.randomUUID().toString().substring(0, 8));
-    Files.createDirectories(base);
-    Sandbox.run("chown", user + ":", base.toString());
-    Sandbox.run("chmod", "700", base.toString());
-    portA = freePort();
-    portB = freePort();
-    Path passfile = base.resolve("pgpass");
-    Files.writeString(passfile, "127.0.0.1:*:*:crewchief:" + PASSWORD + "\n");
-    Sandbox.run("chown", user + ":", passfile.toString());
-    Sandbox.run("chmod", "600", passfile.toString());
-
-    Path dataA = base.resolve("a");
-    as(BIN + "initdb", "-D", dataA.toString(), "-U", "postgres", "-A", "trust", "--no-sync");
-    Files.writeString(
-        dataA.resolve("postgresql.conf"),
-        "port = "
-            + portA
-            + "\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '"
-            + base
-            + "'\nwal_level = replica\nmax_wal_senders = 5\nfsync = off\n"
-            + "synchronous_commit = off\nfull_page_writes = off\n"
-            + "password_encryption = 'scram-sha-256'\n",
-        java.nio.file.StandardOpenOption.APPEND);
-    Files.writeString(
-        dataA.resolve("pg_hba.conf"),
-        "local all all trust\n"
-            + "host all all 127.0.0.1/32 scram-sha-256\n"
-            + "host replication all 127.0.0.1/32 scram-sha-256\n");
-    as(BIN + "pg_ctl", "-D", dataA.toString(), "-l", base + "/a.log", "-w", "-t", "30", "start");
-    as(
-        BIN + "psql",
-        "-X",
-        "-q",
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-h",
-        base.toString(),
-        "-p",
-        String.valueOf(portA),
-        "-U",
-        "postgres",
-        "-d",
-        "postgres",
-        "-c",
-        "CREATE ROLE crewchief LOGIN SUPERUSER REPLICATION PASSWORD '" + PASSWORD + "'",
-        "-c",
-        "CREATE DATABASE appdb OWNER crewchief");
-    try (Connection c = jdbc(portA);
-        Statement st = c.createStatement()) {
-      st.execute("create table orders (id serial primary key, item text not null)");
-    }
-    writeRows(portA, 500);
-
-    Path dataB = base.resolve("b");
-    as(
-        "env",
-        "PGPASSFILE=" + passfile,
-        BIN + "pg_basebackup",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        String.valueOf(portA),
-        "-U",
-        "crewchief",
-        "-D",
-        dataB.toString(),
-        "-R",
-        "-X",
-        "stream",
-        "-c",
-        "fast",
-        "--no-sync");
-    Files.writeString(
-        dataB.resolve("postgresql.conf"),
-        "port = " + portB + "\n",
-        java.nio.file.StandardOpenOption.APPEND);
-    // Our own primary_conninfo, with the password in the passfile rather than wherever -R put it.
-    Files.writeString(
-        dataB.resolve("postgresql.auto.conf"),
-        "primary_conninfo = '" + conninfo(portA, "b") + "'\n");
-    as(BIN + "pg_ctl", "-D", dataB.toString(), "-l", base + "/b.log", "-w", "-t", "30", "start");
+    pair =
+        PostgresPair.start(
+            PostgresPair.node(sandbox, base, "a"),
+            PostgresPair.node(sandbox, base, "b"),
+            "appdb",
+            PASSWORD,
+            "b",
+            p -> {
+              try (Connection c = jdbc(p.primary.port());
+                  Statement st = c.createStatement()) {
+                st.execute("create table orders (id serial primary key, item text not null)");
+              }
+              writeRows(p.primary.port(), 500);
+            });
+    portA = pair.primary.port();
+    portB = pair.standby.port();
+    Path dataA = pair.primary.data();
+    Path dataB = pair.standby.data();
 
     secretDir = Files.createTempDirectory("crewchief-pg-repl-secret-");
     Path pw = Files.writeString(secretDir.resolve("password"), PASSWORD + "\n");
@@ -178,12 +118,8 @@ class PostgresReplicationAdapterTest {
     if (ssh != null) {
       ssh.close();
     }
-    for (String d : List.of("a", "b")) {
-      try {
-        as(BIN + "pg_ctl", "-D", base.resolve(d).toString(), "-m", "immediate", "-w", "stop");
-      } catch (RuntimeException e) {
-        // Not running.
-      }
+    if (pair != null) {
+      pair.stop();
     }
     Sandbox.run("rm", "-rf", base.toString(), secretDir.toString());
   }
@@ -202,13 +138,10 @@ class PostgresReplicationAdapterTest {
         conninfo);
   }
 
+  /** The connection string one server of the pair uses to reach the other on {@code port}. */
   static String conninfo(int port, String app) {
-    return "host=127.0.0.1 port="
-        + port
-        + " user=crewchief passfile="
-        + base.resolve("pgpass")
-        + " application_name="
-        + app;
+    PostgresPair.Node self = port == portA ? pair.standby : pair.primary;
+    return self.conninfoTo(port == portA ? pair.primary : pair.standby, app);
   }
 
   // ------------------------------------------------------------------ tests
@@ -489,9 +422,7 @@ class PostgresReplicationAdapterTest {
 
   /** Runs a command as the sandbox user (the servers' owner) on this machine. */
   static void as(String... cmd) {
-    List<String> full = new java.util.ArrayList<>(List.of("runuser", "-u", sandbox.user(), "--"));
-    full.addAll(List.of(cmd));
-    Sandbox.run(full.toArray(String[]::new));
+    sandbox.runAs(cmd);
   }
 
   static int freePort() throws IOException {
