@@ -58,6 +58,7 @@ class MetaspaceEndToEndIT {
   static HttpServer apis;
   static final List<String> slack = new CopyOnWriteArrayList<>();
   static final AtomicInteger ciAsked = new AtomicInteger();
+  static Stack stack;
   static WorkerProcess worker;
   static Crewchief cc;
   static Histories histories;
@@ -168,24 +169,19 @@ class MetaspaceEndToEndIT {
     Path config = dir.resolve("metaspace-crewchief.yaml");
     Files.writeString(config, config(dir));
 
-    TemporalDevServer temporal = TemporalDevServer.get();
-    Map<String, String> workerEnv = new HashMap<>();
-    workerEnv.put("TEMPORAL_ADDRESS", temporal.address());
-    workerEnv.put("MS_AWS_KEY", MotoServer.ACCESS_KEY);
-    workerEnv.put("MS_AWS_SECRET", MotoServer.SECRET_KEY);
-    worker = new WorkerProcess(config.toString(), workerEnv);
-    worker.start();
-    cc = new Crewchief(config.toString(), temporal.address());
-    histories = new Histories(temporal.address());
+    stack =
+        Stack.start(
+            config.toString(),
+            Map.of("MS_AWS_KEY", MotoServer.ACCESS_KEY, "MS_AWS_SECRET", MotoServer.SECRET_KEY));
+    worker = stack.worker;
+    cc = stack.cc;
+    histories = stack.histories;
   }
 
   @AfterAll
   static void down() throws Exception {
-    if (worker != null) {
-      worker.close();
-    }
-    if (histories != null) {
-      histories.close();
+    if (stack != null) {
+      stack.close();
     }
     if (apis != null) {
       apis.stop(0);

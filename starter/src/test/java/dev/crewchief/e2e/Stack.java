@@ -1,6 +1,7 @@
 package dev.crewchief.e2e;
 
 import dev.crewchief.adapters.Sandbox;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -26,9 +27,15 @@ final class Stack implements AutoCloseable {
   }
 
   static Stack start(String config) throws Exception {
+    return start(config, Map.of());
+  }
+
+  /** With more variables in the worker's environment (what its config's env: references read). */
+  static Stack start(String config, Map<String, String> workerEnv) throws Exception {
     TemporalDevServer temporal = TemporalDevServer.get();
-    WorkerProcess worker =
-        new WorkerProcess(config, Map.of("TEMPORAL_ADDRESS", temporal.address()));
+    Map<String, String> env = new HashMap<>(workerEnv);
+    env.put("TEMPORAL_ADDRESS", temporal.address());
+    WorkerProcess worker = new WorkerProcess(config, env);
     worker.start();
     return new Stack(
         temporal,
