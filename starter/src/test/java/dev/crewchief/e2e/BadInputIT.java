@@ -284,6 +284,46 @@ class BadInputIT {
   }
 
   @Test
+  void startWaitWithNoWorkerYetWaitsForTheReleasesEnd() throws Exception {
+    // A queue no worker has ever polled: the release is started and waits for one. `--wait` must
+    // then wait for the release's end, not return 0 at once as if the release were done.
+    String queue = "bad-input-wait-" + ProcessHandle.current().pid();
+    String id = ReleaseIds.workflowId(StagingDeploy.RUNBOOK, "demo", "2013r1");
+    Crewchief c = cli("CREWCHIEF__taskQueue", queue);
+    try (Output out =
+        new Output(
+            c.start(
+                "start", "randopony-staging", "--env", "demo", "--version", "2013r1", "--wait"))) {
+      out.await(
+          l ->
+              l.equals(
+                  "started "
+                      + id
+                      + ", but no worker polls task queue '"
+                      + queue
+                      + "': it begins when one does (deploy/bin/crewchief-worker); --wait: waiting"
+                      + " for its end"));
+      client.newUntypedWorkflowStub(id).terminate("bad-input-it: ended while start --wait waited");
+      assertEquals(1, out.exit(), out.text());
+      assertTrue(
+          out.lines().stream()
+              .anyMatch(
+                  l ->
+                      l.endsWith(
+                          "release "
+                              + id
+                              + " TERMINATED: bad-input-it: ended while start --wait waited")),
+          out.text());
+    } finally {
+      try {
+        client.newUntypedWorkflowStub(id).terminate("bad-input-it: cleanup");
+      } catch (io.temporal.client.WorkflowException ended) {
+        // Terminated by the test already.
+      }
+    }
+  }
+
+  @Test
   void listOfAnUnknownRunbookNamesTheKnownOnes() throws Exception {
     assertRefused(
         2,
