@@ -32,6 +32,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,9 +46,9 @@ import software.amazon.awssdk.services.iam.model.StatusType;
 
 /**
  * The IAM adapter against moto's server and the sandbox host: what it did is read back with the SDK
- * and from the credentials file on the host's disk (the sandbox's home is local). The sandbox user
- * has no sudo there, so the file's owner is the SSH user (the {@code sudo -n} path of a file owned
- * by another user is not exercised here).
+ * and from the credentials file on the host's disk (the sandbox's home is local). The file is the
+ * SSH user's, or another user's, which the adapter reads and writes with {@code sudo -n} (the
+ * sandbox user given passwordless sudo for that test, by a sudoers file).
  */
 class IamAdapterTest {
   static IamClient iam;
@@ -202,6 +203,79 @@ class IamAdapterTest {
     assertEquals(r.newKeyId(), v.keyId());
     assertEquals(iam.getUser(b -> b.userName(user)).user().arn(), v.arn());
     assertFalse(v.toString().contains(installed.secret()));
+  }
+
+  // --- a file owned by another user than the SSH user: read and written with sudo -n
+
+  static final Path SUDOERS = Path.of("/etc/sudoers.d/crewchief-test-iam");
+  static final String APP_USER = "ccencodeapp";
+
+  /** A command on this machine, as root (the test's user, as for the sandbox itself). */
+  static void local(String... cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    p.getInputStream().readAllBytes();
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), String.join(" ", cmd));
+  }
+
+  @Test
+  void anotherUsersFileIsRotatedWithSudoAndStaysTheirs() throws Exception {
+    local("userdel", APP_USER); // left by an earlier run, if any
+    local("useradd", "-M", "-s", "/usr/sbin/nologin", APP_USER);
+    String user = "encoded-" + UUID.randomUUID().toString().substring(0, 8);
+    String[] ids = userWithTwoKeys(user);
+    Path file = credentials(ids[0]);
+    // The app user's own directory and file: the SSH user can neither read nor write them.
+    UserPrincipal app =
+        file.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(APP_USER);
+    Files.setOwner(file.getParent(), app);
+    Files.setOwner(file, app);
+    Files.setPosixFilePermissions(file.getParent(), PosixFilePermissions.fromString("rwx------"));
+    CredentialsFile target = new CredentialsFile(host, file.toString(), "encoded", APP_USER);
+    try {
+      // Without sudo: refused when the file is read, before anything changes in IAM.
+      var refused =
+          Ec2AdapterTest.assertFailure(
+              "CredentialsFile",
+              () -> stub.rotateKey(new RotateRequest("rotate", aws, user, target, false)));
+      assertTrue(
+          refused
+              .getOriginalMessage()
+              .contains(
+                  "the owner "
+                      + APP_USER
+                      + " is not the SSH user, so "
+                      + sandbox.user()
+                      + " needs passwordless sudo for sh there"),
+          refused.getOriginalMessage());
+      assertEquals(Map.of(ids[0], "Active", ids[1], "Inactive"), keysOf(user));
+
+      Files.writeString(SUDOERS, sandbox.user() + " ALL=(ALL) NOPASSWD: ALL\n");
+      Files.setPosixFilePermissions(SUDOERS, PosixFilePermissions.fromString("r--r-----"));
+      Rotation r = stub.rotateKey(new RotateRequest("rotate", aws, user, target, false));
+      assertEquals(ids[1], r.deletedKeyId());
+      assertEquals(Map.of(ids[0], "Active", r.newKeyId(), "Inactive"), keysOf(user));
+      assertEquals("600", r.fileMode());
+      assertEquals(APP_USER, r.fileOwner());
+      assertEquals(APP_USER, Files.getOwner(file).getName(), "still the app user's");
+      assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+      String text = Files.readString(file);
+      assertEquals(r.newKeyId(), CredentialsFiles.key(text, "encoded").id());
+      assertTrue(text.contains("aws_access_key_id = AKIAOTHERSECTION0001"), text);
+      for (String cmd : sandbox.commandsRun()) {
+        assertFalse(
+            cmd.contains(CredentialsFiles.key(text, "encoded").secret()),
+            "a command line carried the secret");
+      }
+
+      // Validation reads the key back through sudo too.
+      stub.activateOnly(new ActivateRequest("activate", aws, user, r.newKeyId(), false));
+      Validation v =
+          stub.validateInstalledKey(new ValidateRequest("validate", aws, user, target, false));
+      assertEquals(r.newKeyId(), v.keyId());
+    } finally {
+      Files.deleteIfExists(SUDOERS);
+      local("userdel", APP_USER);
+    }
   }
 
   @Test
