@@ -11,6 +11,7 @@ import static org.mockito.Mockito.atLeastOnce;
 import static org.mockito.Mockito.inOrder;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.timeout;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 import static org.mockito.Mockito.withSettings;
@@ -418,8 +419,9 @@ class PromoteToProductionTest {
     WorkflowClient.start(wf::promote, new PromoteRequest(ctx, SITE, "2013r1"));
     awaitGate(env, wf);
     assertTrue(wf.progress().gates().get(0).signatureRequired());
-    // Alice is told, at her address, with the exact command and how to sign.
-    verify(notify)
+    // Alice is told, at her address, with the exact command and how to sign. The notification is
+    // an activity scheduled with the gate: it may still be on its way when the gate shows.
+    verify(notify, timeout(10_000))
         .notify(
             argThat(
                 (Notification n) ->
