@@ -153,5 +153,14 @@ class MetaspacePlansTest {
     assertTrue(
         refused(dir, MINIMAL + "      aws: {region: eu-west-1, instanceId: i-1}\n")
             .startsWith("environments.prod.metaspace.aws.elasticIp: missing"));
+    // The release removes its temp dir: one that does not name the release is refused.
+    for (String t : new String[] {"/tmp", "tmp/metaspace-{tag}", "/{tag}"}) {
+      assertTrue(
+          refused(dir, MINIMAL + "      commands: {tempDir: '" + t + "'}\n")
+              .startsWith(
+                  "environments.prod.metaspace.commands.tempDir: expected an absolute path naming"
+                      + " the release"),
+          t);
+    }
   }
 }

@@ -141,6 +141,17 @@ final class MetaspacePlans {
     }
 
     MetaspaceConfig.Commands cm = m.commands();
+    if (cm != null && cm.tempDir() != null) {
+      String t = cm.tempDir();
+      // The release removes this directory (rm -rf) before its checkout and after the release.
+      if (!t.startsWith("/") || !t.contains("{tag}") || t.startsWith("/{tag}")) {
+        throw c.error(
+            b + ".commands.tempDir",
+            "expected an absolute path naming the release, with {tag} below a directory (such as"
+                + " /tmp/metaspace-release-{tag}): the release removes it before checking out and"
+                + " when it is done");
+      }
+    }
     MetaspaceConfig.Commands commands =
         new MetaspaceConfig.Commands(
             cm == null || cm.tempDir() == null ? "/tmp/metaspace-release-{tag}" : cm.tempDir(),

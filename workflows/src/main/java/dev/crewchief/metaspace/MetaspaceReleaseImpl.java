@@ -297,10 +297,15 @@ public final class MetaspaceReleaseImpl extends ReleaseWorkflow implements Metas
     release.onRollback(
         "remove the temp dir " + dir,
         () -> s.run("remove the temp dir " + dir, host, "rm -rf " + q(dir), "rm"));
+    // The directory is this release's own: one left by an earlier attempt (a retried step, a
+    // release that crashed before its cleanup) is removed, or the checkout would refuse it.
     s.run(
         "check out " + version + " into " + dir + " on the host",
         host,
-        c.checkout().replace("{tag}", version).replace("{dir}", q(dir)),
+        "rm -rf "
+            + q(dir)
+            + " && "
+            + c.checkout().replace("{tag}", version).replace("{dir}", q(dir)),
         "metaspace.commands.checkout");
 
     ElasticsearchActivities.IndexState state =

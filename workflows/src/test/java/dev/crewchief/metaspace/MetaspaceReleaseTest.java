@@ -613,7 +613,8 @@ class MetaspaceReleaseTest {
                 c ->
                     c.command()
                         .equals(
-                            "git clone -q --depth 1 --branch 1.7.6 /srv/origin.git /tmp/metaspace-release-1.7.6")));
+                            "rm -rf /tmp/metaspace-release-1.7.6 && git clone -q --depth 1 --branch 1.7.6"
+                                + " /srv/origin.git /tmp/metaspace-release-1.7.6")));
     order.verify(es).status(argThat(q -> q.alias().equals("sm")));
     order
         .verify(git)
