@@ -245,6 +245,10 @@ class MetaspaceEndToEndIT {
         + es.url()
         + "', alias: sm, indexPrefix: sm-, requestsPerSecond: 1000, createdField: ds_upload_dt}\n"
         + "      commands:\n"
+        // In the sandbox host's home, not the machine's /tmp: nothing another run left there.
+        + "        tempDir: "
+        + sandbox.home().resolve("tmp/metaspace-release-{tag}")
+        + "\n"
         + "        fullUpdate: \""
         + ms.get("METASPACE_UPDATE_COMMAND").replace("\"", "\\\"")
         + "\"\n"
@@ -403,7 +407,7 @@ class MetaspaceEndToEndIT {
             "review changes release...master",
             "CI green on master",
             "tag 1.7.5 with the release notes",
-            "check out 1.7.5 into /tmp/metaspace-release-1.7.5",
+            "check out 1.7.5 into " + sandbox.home().resolve("tmp/metaspace-release-1.7.5"),
             "create the inactive index sm-1-7-5",
             "reindex sm-1-7-4 into sm-1-7-5",
             "turn dataset processing off",
